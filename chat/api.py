@@ -1,0 +1,189 @@
+"""The JSON API under /api/ (DESIGN.md, "HTTP contract")."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from chat import store
+from chat.apiutil import ApiError, api, json_body, text_field
+from chat.generation import new_worker_channel, spawn
+from chat.limits import check_can_start_reply
+from chat.models import Conversation, Message
+from chat.providers import available_models, default_model, model_exists
+from chat.relay import request_stop
+
+PAGE_SIZE = 30
+
+
+def _get_conversation_for_user(user: Any, pk: int) -> Conversation:
+    return get_object_or_404(Conversation.objects.for_user(user), pk=pk)
+
+
+def _get_reply_for_user(user: Any, pk: int) -> Message:
+    return get_object_or_404(
+        Message.objects.for_user(user).select_related("conversation"),
+        pk=pk,
+        role=Message.Role.ASSISTANT,
+    )
+
+
+def stream_url(reply: Message) -> str:
+    return reverse("chat:reply-events", args=[reply.pk])
+
+
+@api("GET")
+def models(request: HttpRequest, user: Any) -> JsonResponse:
+    choices = available_models()
+    return JsonResponse(
+        {
+            "models": [{"id": c.id, "label": c.label, "provider": c.provider} for c in choices],
+            "default": default_model(),
+        }
+    )
+
+
+def _encode_cursor(conv: Conversation) -> str:
+    raw = f"{conv.updated_at.isoformat()}|{conv.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(stamp), int(pk)
+    except ValueError:
+        raise ApiError(_("The cursor is not valid.")) from None
+
+
+def conversation_page(user: Any, cursor: str | None, size: int = PAGE_SIZE) -> dict[str, Any]:
+    """Newest first, keyset-paginated on (updated_at, id): stable while chats move up."""
+    qs = Conversation.objects.for_user(user)
+    if cursor:
+        stamp, pk = _decode_cursor(cursor)
+        qs = qs.filter(Q(updated_at__lt=stamp) | Q(updated_at=stamp, pk__lt=pk))
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return {
+        "conversations": [store.conversation_dict(c) for c in rows],
+        "next": _encode_cursor(rows[-1]) if more else None,
+    }
+
+
+def _conversation_fields(data: dict[str, Any], conv: Conversation) -> None:
+    if "title" in data:
+        conv.title = text_field(data, "title", 200).strip()
+    if "system_prompt" in data:
+        conv.system_prompt = text_field(
+            data, "system_prompt", settings.CHAT_MAX_SYSTEM_PROMPT_CHARS
+        )
+    if "model" in data:
+        model = text_field(data, "model", 200, required=True)
+        if not model_exists(model):
+            raise ApiError(_("Unknown model “%(model)s”.") % {"model": model})
+        conv.model = model
+
+
+@api("GET", "POST")
+def conversations(request: HttpRequest, user: Any) -> JsonResponse:
+    if request.method == "GET":
+        return JsonResponse(conversation_page(user, request.GET.get("cursor")))
+    data = json_body(request)
+    conv = Conversation(owner=user, model=default_model())
+    _conversation_fields(data, conv)
+    conv.save()
+    return JsonResponse(store.conversation_dict(conv), status=201)
+
+
+@api("GET", "PATCH", "DELETE")
+def conversation(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
+    conv = _get_conversation_for_user(user, pk)
+    if request.method == "DELETE":
+        conv.delete()
+        return HttpResponse(status=204)
+    if request.method == "PATCH":
+        _conversation_fields(json_body(request), conv)
+        conv.save()
+    data = store.conversation_dict(conv)
+    if request.method == "GET":
+        data["messages"] = [store.message_dict(m) for m in conv.messages.visible()]
+    return JsonResponse(data)
+
+
+def _prepare_message(user: Any, pk: int, data: dict[str, Any]) -> tuple[Conversation, str]:
+    conv = _get_conversation_for_user(user, pk)
+    content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
+    if not model_exists(conv.model):
+        raise ApiError(
+            _("The model “%(model)s” is not available; pick another one.") % {"model": conv.model}
+        )
+    if conv.messages.unfinished().exists():
+        raise ApiError(_("A reply is still being written in this conversation."), status=409)
+    check_can_start_reply(user)
+    return conv, content
+
+
+@api("POST")
+async def messages(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
+    data = json_body(request)
+    conv, content = await database_sync_to_async(_prepare_message)(user, pk, data)
+    channel = await new_worker_channel()
+    user_msg, reply = await database_sync_to_async(store.create_exchange)(conv, content, channel)
+    spawn(reply.pk, channel)
+    return JsonResponse(
+        {
+            "message": store.message_dict(user_msg),
+            "reply": store.message_dict(reply),
+            "stream_url": stream_url(reply),
+        },
+        status=202,
+    )
+
+
+@api("POST")
+async def stop(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
+    reply = await database_sync_to_async(_get_reply_for_user)(user, pk)
+    reply = await request_stop(reply)
+    return JsonResponse(store.message_dict(reply))
+
+
+def _prepare_regenerate(user: Any, pk: int) -> Message:
+    reply = _get_reply_for_user(user, pk)
+    if not reply.is_finished:
+        raise ApiError(_("This reply is still being written."), status=409)
+    latest = reply.conversation.messages.visible().last()
+    if latest is None or latest.pk != reply.pk:
+        raise ApiError(_("Only the last reply of a conversation can be retried."), status=409)
+    if not model_exists(reply.conversation.model):
+        raise ApiError(
+            _("The model “%(model)s” is not available; pick another one.")
+            % {"model": reply.conversation.model}
+        )
+    check_can_start_reply(user)
+    return reply
+
+
+def _replace_reply(old: Message, channel: str) -> Message:
+    Message.objects.filter(pk=old.pk).update(superseded=True)
+    return store.new_reply(old.conversation, channel)
+
+
+@api("POST")
+async def regenerate(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
+    old = await database_sync_to_async(_prepare_regenerate)(user, pk)
+    channel = await new_worker_channel()
+    reply = await database_sync_to_async(_replace_reply)(old, channel)
+    spawn(reply.pk, channel)
+    return JsonResponse(
+        {"reply": store.message_dict(reply), "stream_url": stream_url(reply)}, status=202
+    )

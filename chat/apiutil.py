@@ -1,0 +1,91 @@
+"""The JSON API's conventions in one place: login, methods, errors as {"error": "..."}."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+
+class ApiError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def json_body(request: HttpRequest) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(_("The request body is not valid JSON.")) from None
+    if not isinstance(data, dict):
+        raise ApiError(_("The request body must be a JSON object."))
+    return data
+
+
+def text_field(data: dict[str, Any], name: str, limit: int, *, required: bool = False) -> str:
+    value = data.get(name, "")
+    if not isinstance(value, str):
+        raise ApiError(_("“%(name)s” must be text.") % {"name": name})
+    if required and not value.strip():
+        raise ApiError(_("“%(name)s” must not be empty.") % {"name": name})
+    if len(value) > limit:
+        raise ApiError(
+            _("“%(name)s” is too long: %(length)d characters, the limit is %(limit)d.")
+            % {"name": name, "length": len(value), "limit": limit},
+            status=400,
+        )
+    return value
+
+
+def api(*methods: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a view of the JSON API: allowed methods (405 otherwise), login (401), and
+    ApiError / Http404 turned into JSON. Works for sync and async views; the view gets the
+    user as its second argument."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        is_async = inspect.iscoroutinefunction(view)
+
+        @functools.wraps(view)
+        async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                response = error(_("Method not allowed."), 405)
+                response["Allow"] = ", ".join(methods)
+                return response
+            user = await request.auser()
+            if not user.is_authenticated:
+                return error(_("Log in first."), 401)
+            try:
+                if is_async:
+                    return await view(request, user, *args, **kwargs)
+                return await sync_to_async(view)(request, user, *args, **kwargs)
+            except ApiError as exc:
+                return error(exc.message, exc.status)
+            except Http404:
+                return error(_("Not found."), 404)
+
+        return wrapper
+
+    return decorate
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF refusals: JSON under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return error(_("CSRF check failed; reload the page and try again."), 403)
+    from django.views.csrf import csrf_failure as default
+
+    return default(request, reason)

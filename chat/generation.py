@@ -1,0 +1,291 @@
+"""One reply's life: upstream -> text -> listeners -> database.
+
+A Generation runs as an asyncio task in the process that accepted the message, independent of
+any browser connection. Three loops cooperate:
+
+- the pump reads the provider's events and appends text;
+- the publisher sends what the pump appended to the reply's channel-layer group, one message
+  per send with the next sequence number. While a send is in flight, new text accumulates and
+  goes out together in the next one: deltas that arrive together are coalesced, a lone delta
+  is never held back;
+- the control loop answers listeners on the reply's own channel: `sync` (send me what I missed
+  after sequence n) and `stop`.
+
+The partial text is checkpointed at most once per CHAT_CHECKPOINT_INTERVAL, and the final text
+is rendered and saved once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from dataclasses import replace
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from chat import store
+from chat.models import Message
+from chat.providers import resolve, timeouts
+from chat.providers.base import (
+    ChatRequest,
+    Finish,
+    Provider,
+    ReasoningDelta,
+    TextDelta,
+    UpstreamError,
+    Usage,
+)
+
+log = logging.getLogger(__name__)
+
+# Strong references to running generations: asyncio keeps only weak ones.
+_running: set[asyncio.Task[None]] = set()
+
+
+def group_name(reply_id: int) -> str:
+    return f"reply-{reply_id}"
+
+
+async def new_worker_channel() -> str:
+    return await get_channel_layer().new_channel("gen.")
+
+
+def spawn(reply_id: int, channel: str) -> None:
+    """Start a reply's generation. A fresh context detaches it from the request (its
+    thread-sensitive executor ends with the request; the generation must not)."""
+    gen = Generation(reply_id, channel)
+    task = asyncio.get_running_loop().create_task(gen.run(), context=contextvars.Context())
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+
+def running_count() -> int:
+    return len(_running)
+
+
+async def shutdown(grace: float) -> None:
+    """Let generations finish for `grace` seconds, then interrupt them (saving their text)."""
+    if not _running:
+        return
+    _done, pending = await asyncio.wait(set(_running), timeout=grace)
+    for task in pending:
+        task.cancel("shutdown")
+    if pending:
+        await asyncio.wait(pending, timeout=10)
+
+
+class Generation:
+    def __init__(self, reply_id: int, channel: str) -> None:
+        self.reply_id = reply_id
+        self.channel = channel
+        self.group = group_name(reply_id)
+        self.layer = get_channel_layer()
+        self.parts: list[str] = []
+        self.offsets: list[int] = [0]  # offsets[n] = len(text) after delta n
+        self.reasoning: list[str] = []
+        self.reasoning_offsets: list[int] = [0]
+        self.pending_text: list[str] = []
+        self.pending_reasoning: list[str] = []
+        self.wake = asyncio.Event()
+        self.usage = Usage()
+        self.finish = Finish("stop", "")
+        self.first_token_ms: int | None = None
+        self.stop_requested = False
+        self.pump_done = False
+
+    @property
+    def seq(self) -> int:
+        return len(self.offsets) - 1
+
+    async def run(self) -> None:
+        self.started = time.monotonic()
+        self.pump_task = asyncio.create_task(self.pump())
+        helpers = [
+            asyncio.create_task(self.control_loop()),
+            asyncio.create_task(self.checkpoint_loop()),
+        ]
+        publisher = asyncio.create_task(self.publish_loop())
+        pump = self.pump_task
+        status, error = Message.Status.COMPLETE, ""
+        try:
+            await asyncio.wait({pump})
+        except asyncio.CancelledError:
+            # Shutdown cancelled run(): cancel the upstream too, then save as interrupted.
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            pump.cancel()
+            await asyncio.wait({pump})
+            status, error = (
+                Message.Status.INTERRUPTED,
+                (
+                    "The server restarted while this reply was being written; "
+                    "the text up to then is kept."
+                ),
+            )
+        else:
+            if pump.cancelled() or self.stop_requested:
+                status = Message.Status.STOPPED
+            elif (exc := pump.exception()) is not None:
+                status, error = Message.Status.ERROR, _error_text(exc)
+        self.pump_done = True
+        self.wake.set()
+        await publisher
+        for task in helpers:
+            task.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
+        await self.save_and_announce(status, error)
+
+    async def pump(self) -> None:
+        provider, request = await database_sync_to_async(self._prepare)()
+        stream = provider.stream(request, timeouts())
+        try:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    self._first_token()
+                    self.pending_text.append(event.text)
+                    self.wake.set()
+                elif isinstance(event, ReasoningDelta):
+                    self._first_token()
+                    self.pending_reasoning.append(event.text)
+                    self.wake.set()
+                elif isinstance(event, Usage):
+                    self.usage = event
+                elif isinstance(event, Finish):
+                    self.finish = event
+        except asyncio.CancelledError:
+            if not self.stop_requested:
+                raise
+            # Stopped: fall through so run() sees a normally finished pump with stop set.
+        finally:
+            await stream.aclose()  # closes the upstream connection, whatever happened
+
+    def _prepare(self) -> tuple[Provider, ChatRequest]:
+        reply = store.load_reply(self.reply_id)
+        if reply is None:
+            raise UpstreamError("This reply was deleted.")
+        request = store.history_request(reply, settings.CHAT_MAX_OUTPUT_TOKENS)
+        provider, model = resolve(reply.model or reply.conversation.model)
+        return provider, replace(request, model=model)
+
+    def _first_token(self) -> None:
+        if self.first_token_ms is None:
+            self.first_token_ms = int((time.monotonic() - self.started) * 1000)
+
+    async def publish_loop(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.pending_text or self.pending_reasoning:
+                await self.layer.group_send(self.group, self._take_pending())
+            elif self.pump_done:
+                return
+
+    def _take_pending(self) -> dict[str, object]:
+        text = "".join(self.pending_text)
+        reasoning = "".join(self.pending_reasoning)
+        self.pending_text.clear()
+        self.pending_reasoning.clear()
+        self.parts.append(text)
+        self.offsets.append(self.offsets[-1] + len(text))
+        self.reasoning.append(reasoning)
+        self.reasoning_offsets.append(self.reasoning_offsets[-1] + len(reasoning))
+        message: dict[str, object] = {"type": "reply.delta", "seq": self.seq, "text": text}
+        if reasoning:
+            message["reasoning"] = reasoning
+        return message
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def reasoning_text(self) -> str:
+        return "".join(self.reasoning)
+
+    async def checkpoint_loop(self) -> None:
+        interval = settings.CHAT_CHECKPOINT_INTERVAL
+        heartbeat_every = max(interval, settings.CHAT_STALE_AFTER / 3)
+        saved_seq, last_write = 0, time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            if self.seq == saved_seq and now - last_write < heartbeat_every:
+                continue
+            seq = self.seq
+            alive = await database_sync_to_async(store.checkpoint)(
+                self.reply_id, self.text(), self.reasoning_text(), seq
+            )
+            saved_seq, last_write = seq, now
+            if not alive:  # ended elsewhere (stop after a lost message, or the sweeper)
+                self.stop_requested = True
+                self.pump_task.cancel()
+                return
+
+    async def control_loop(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel)
+            kind = message.get("type")
+            if kind == "reply.stop":
+                self.stop_requested = True
+                self.pump_task.cancel()
+            elif kind == "reply.sync":
+                await self.layer.send(message["reply_to"], self._catchup(message.get("after")))
+
+    def _catchup(self, after: object) -> dict[str, object]:
+        seq = self.seq
+        if isinstance(after, int) and 0 <= after <= seq:
+            return {
+                "type": "reply.catchup",
+                "seq": seq,
+                "from": after,
+                "text": self.text()[self.offsets[after] :],
+                "reasoning": self.reasoning_text()[self.reasoning_offsets[after] :],
+            }
+        return {
+            "type": "reply.catchup",
+            "seq": seq,
+            "from": None,
+            "text": self.text(),
+            "reasoning": self.reasoning_text(),
+        }
+
+    async def save_and_announce(self, status: str, error: str) -> None:
+        finish = self.finish
+        if status == Message.Status.ERROR:
+            finish = Finish("error", finish.raw)
+        elif status != Message.Status.COMPLETE:
+            finish = Finish("", finish.raw)
+        outcome = store.Outcome(
+            status=status,
+            content=self.text(),
+            reasoning=self.reasoning_text(),
+            error=error,
+            input_tokens=self.usage.input_tokens,
+            output_tokens=self.usage.output_tokens,
+            finish_reason=finish.reason,
+            upstream_finish_reason=finish.raw,
+            first_token_ms=self.first_token_ms,
+            duration_ms=int((time.monotonic() - self.started) * 1000),
+        )
+        end_seq = self.seq + 1
+        try:
+            reply = await database_sync_to_async(store.finish)(self.reply_id, outcome, end_seq)
+        except Exception:
+            log.exception("could not save reply %s", self.reply_id)
+            return
+        if reply is not None:
+            await announce_end(reply)
+
+
+async def announce_end(reply: Message) -> None:
+    await get_channel_layer().group_send(
+        group_name(reply.pk), {"type": "reply.end", "seq": reply.seq, **store.end_payload(reply)}
+    )
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, UpstreamError):
+        return exc.message
+    log.error("generation failed", exc_info=exc)
+    return "Something went wrong on the server while writing this reply."

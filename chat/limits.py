@@ -1,0 +1,42 @@
+"""Per-user limits on replies: concurrent replies and messages per minute.
+
+Defaults come from settings; an administrator can override them per user (UserLimits).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chat.apiutil import ApiError
+from chat.models import Message, UserLimits
+
+
+def check_can_start_reply(user: object) -> None:
+    """Raise ApiError(429) when the user may not start another reply now. Sync."""
+    override = UserLimits.objects.filter(user=user).first()
+    concurrent = (override and override.max_concurrent_replies) or (
+        settings.CHAT_MAX_CONCURRENT_REPLIES
+    )
+    per_minute = (override and override.messages_per_minute) or settings.CHAT_MESSAGES_PER_MINUTE
+    running = Message.objects.for_user(user).unfinished().count()
+    if running >= concurrent:
+        raise ApiError(
+            _("You already have %(n)d replies being written; wait for one to finish.")
+            % {"n": running},
+            status=429,
+        )
+    since = timezone.now() - timedelta(minutes=1)
+    recent = (
+        Message.objects.for_user(user)
+        .filter(role=Message.Role.ASSISTANT, created_at__gte=since)
+        .count()
+    )
+    if recent >= per_minute:
+        raise ApiError(
+            _("You have sent %(n)d messages in the last minute; wait a moment.") % {"n": recent},
+            status=429,
+        )

@@ -1,0 +1,204 @@
+"""Conversations and their messages: one row per message, the reply's whole life on its row."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ConversationQuerySet(models.QuerySet["Conversation"]):
+    def for_user(self, user: object) -> ConversationQuerySet:
+        return self.filter(owner=user)
+
+
+class Conversation(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    model = models.CharField(
+        _("model"), max_length=200, help_text=_("Model id as listed by /api/models.")
+    )
+    system_prompt = models.TextField(_("system prompt"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(
+        _("last activity"), auto_now=True, help_text=_("Bumped by every new message.")
+    )
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-updated_at", "-id"], name="conv_sidebar")]
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+
+    def __str__(self) -> str:
+        return self.title or _("Untitled conversation #%(id)s") % {"id": self.pk}
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def for_user(self, user: object) -> MessageQuerySet:
+        return self.filter(conversation__owner=user)
+
+    def visible(self) -> MessageQuerySet:
+        """Messages shown in the page and sent upstream: not replaced by a retry."""
+        return self.filter(superseded=False)
+
+    def unfinished(self) -> MessageQuerySet:
+        return self.filter(status__in=[Message.Status.PENDING, Message.Status.STREAMING])
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", _("user")
+        ASSISTANT = "assistant", _("assistant")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        STREAMING = "streaming", _("streaming")
+        COMPLETE = "complete", _("complete")
+        STOPPED = "stopped", _("stopped")
+        ERROR = "error", _("error")
+        INTERRUPTED = "interrupted", _("interrupted")
+
+    TERMINAL = frozenset({Status.COMPLETE, Status.STOPPED, Status.ERROR, Status.INTERRUPTED})
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    content = models.TextField(_("content"), blank=True)
+    reasoning = models.TextField(
+        _("reasoning"), blank=True, help_text=_("The model's thinking text, kept apart.")
+    )
+    html = models.TextField(
+        _("rendered HTML"), blank=True, help_text=_("Sanitized; made by chat.render only.")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.COMPLETE
+    )
+    error = models.TextField(_("error"), blank=True)
+    model = models.CharField(_("model"), max_length=200, blank=True)
+    input_tokens = models.PositiveIntegerField(_("input tokens"), null=True, blank=True)
+    output_tokens = models.PositiveIntegerField(_("output tokens"), null=True, blank=True)
+    finish_reason = models.CharField(
+        _("finish reason"),
+        max_length=32,
+        blank=True,
+        help_text=_("Normalised: stop, length, content_filter, tool_calls or error."),
+    )
+    upstream_finish_reason = models.CharField(
+        _("upstream finish reason"), max_length=64, blank=True
+    )
+    first_token_ms = models.PositiveIntegerField(
+        _("time to first token (ms)"), null=True, blank=True
+    )
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    superseded = models.BooleanField(
+        _("superseded"), default=False, help_text=_("Replaced by a retry; kept for history.")
+    )
+    # Where the generation runs: the channel its process listens on for stop and sync
+    # requests, and when that process last said it was alive.
+    worker_channel = models.CharField(max_length=200, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    seq = models.PositiveIntegerField(
+        default=0, editable=False, help_text=_("Event sequence number of the saved text.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["conversation", "created_at", "id"], name="msg_thread"),
+            models.Index(fields=["status", "heartbeat_at"], name="msg_unfinished"),
+        ]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} #{self.pk}: {self.content[:60]}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class EndpointQuerySet(models.QuerySet["Endpoint"]):
+    def enabled(self) -> EndpointQuerySet:
+        return self.filter(enabled=True)
+
+
+class Endpoint(models.Model):
+    """An upstream added by an administrator at runtime, beside those set in the environment."""
+
+    class Protocol(models.TextChoices):
+        OPENAI = "openai", _("OpenAI Chat Completions (or compatible)")
+        OPENAI_COMPLETIONS = "openai_completions", _("OpenAI legacy Completions")
+        ANTHROPIC = "anthropic", _("Anthropic Messages")
+        GEMINI = "gemini", _("Google Gemini")
+        SPARK = "spark", _("iFlytek Spark (WebSocket)")
+
+    label = models.CharField(_("label"), max_length=100, help_text=_("Shown in the picker."))
+    protocol = models.CharField(_("protocol"), max_length=32, choices=Protocol.choices)
+    base_url = models.CharField(
+        _("base URL"),
+        max_length=500,
+        help_text=_("e.g. http://127.0.0.1:11434/v1 for Ollama; the Spark wss:// URL for Spark."),
+    )
+    api_key = models.CharField(_("API key"), max_length=500, blank=True)
+    api_secret = models.CharField(
+        _("API secret"), max_length=500, blank=True, help_text=_("Spark only.")
+    )
+    app_id = models.CharField(_("app id"), max_length=100, blank=True, help_text=_("Spark only."))
+    model_names = models.TextField(
+        _("model ids"), help_text=_("Comma-separated upstream model ids (Spark: its domain).")
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = EndpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["label", "id"]
+        verbose_name = _("upstream endpoint")
+        verbose_name_plural = _("upstream endpoints")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def model_ids(self) -> list[str]:
+        return [m.strip() for m in self.model_names.split(",") if m.strip()]
+
+
+class UserLimits(models.Model):
+    """Per-user overrides of the reply limits in settings; empty fields take the default."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_limits"
+    )
+    max_concurrent_replies = models.PositiveIntegerField(
+        _("concurrent replies"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: CHAT_MAX_CONCURRENT_REPLIES."),
+    )
+    messages_per_minute = models.PositiveIntegerField(
+        _("messages per minute"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: CHAT_MESSAGES_PER_MINUTE."),
+    )
+
+    class Meta:
+        verbose_name = _("user limits")
+        verbose_name_plural = _("user limits")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -1,0 +1,185 @@
+"""Which models exist and which provider serves each: from the environment and the admin.
+
+A model id is `<source>:<upstream model id>` (split on the first colon only, since upstream
+ids such as Ollama's `qwen2.5:7b` contain colons), or `demo`. Sources: `openai`,
+`openai-completions`, `anthropic`, `gemini`, `spark` from the environment, and `ep<pk>` for an
+endpoint added in the admin. Endpoints are read from the database on every call, so the admin's
+changes apply at once, in every process, without a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from chat.providers.base import Provider, Timeouts, UpstreamError
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    id: str
+    label: str
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    key: str
+    label: str
+    protocol: str
+    base_url: str
+    api_key: str
+    models: tuple[str, ...]
+    app_id: str = ""
+    api_secret: str = ""
+
+
+def _env_sources() -> list[_Source]:
+    s = settings
+    sources = []
+    if s.OPENAI_API_KEY:
+        sources.append(
+            _Source(
+                "openai",
+                "OpenAI",
+                "openai",
+                s.OPENAI_BASE_URL,
+                s.OPENAI_API_KEY,
+                tuple(s.OPENAI_MODELS),
+            )
+        )
+        if s.OPENAI_COMPLETIONS_MODELS:
+            sources.append(
+                _Source(
+                    "openai-completions",
+                    "OpenAI Completions",
+                    "openai_completions",
+                    s.OPENAI_BASE_URL,
+                    s.OPENAI_API_KEY,
+                    tuple(s.OPENAI_COMPLETIONS_MODELS),
+                )
+            )
+    if s.ANTHROPIC_API_KEY:
+        sources.append(
+            _Source(
+                "anthropic",
+                "Anthropic",
+                "anthropic",
+                s.ANTHROPIC_BASE_URL,
+                s.ANTHROPIC_API_KEY,
+                tuple(s.ANTHROPIC_MODELS),
+            )
+        )
+    if s.GEMINI_API_KEY:
+        sources.append(
+            _Source(
+                "gemini",
+                "Google Gemini",
+                "gemini",
+                s.GEMINI_BASE_URL,
+                s.GEMINI_API_KEY,
+                tuple(s.GEMINI_MODELS),
+            )
+        )
+    if s.SPARK_APP_ID and s.SPARK_API_KEY and s.SPARK_API_SECRET:
+        sources.append(
+            _Source(
+                "spark",
+                "iFlytek Spark",
+                "spark",
+                s.SPARK_URL,
+                s.SPARK_API_KEY,
+                tuple(s.SPARK_MODELS),
+                s.SPARK_APP_ID,
+                s.SPARK_API_SECRET,
+            )
+        )
+    return sources
+
+
+def _db_sources() -> list[_Source]:
+    from chat.models import Endpoint
+
+    return [
+        _Source(
+            f"ep{e.pk}",
+            e.label,
+            e.protocol,
+            e.base_url,
+            e.api_key,
+            tuple(e.model_ids),
+            e.app_id,
+            e.api_secret,
+        )
+        for e in Endpoint.objects.enabled()
+    ]
+
+
+def _sources() -> list[_Source]:
+    return _env_sources() + _db_sources()
+
+
+def available_models() -> list[ModelChoice]:
+    """Every enabled model, grouped by provider (the demo model first). Sync: touches the DB."""
+    choices = [ModelChoice("demo", "Demo (offline)", "Demo")]
+    for source in _sources():
+        choices.extend(ModelChoice(f"{source.key}:{m}", m, source.label) for m in source.models)
+    return choices
+
+
+def default_model() -> str:
+    ids = {c.id for c in available_models()}
+    return settings.CHAT_DEFAULT_MODEL if settings.CHAT_DEFAULT_MODEL in ids else "demo"
+
+
+def model_exists(model_id: str) -> bool:
+    return any(c.id == model_id for c in available_models())
+
+
+def _build(source: _Source, model: str) -> Provider:
+    if source.protocol in ("openai", "openai_completions"):
+        from chat.providers.openai import OpenAIProvider
+
+        return OpenAIProvider(
+            source.label,
+            source.base_url,
+            source.api_key,
+            completions=source.protocol == "openai_completions",
+        )
+    if source.protocol == "anthropic":
+        from chat.providers.anthropic import AnthropicProvider
+
+        return AnthropicProvider(source.label, source.base_url, source.api_key)
+    if source.protocol == "gemini":
+        from chat.providers.gemini import GeminiProvider
+
+        return GeminiProvider(source.label, source.base_url, source.api_key)
+    if source.protocol == "spark":
+        from chat.providers.spark import SparkProvider
+
+        return SparkProvider(
+            source.label, source.base_url, source.app_id, source.api_key, source.api_secret
+        )
+    raise UpstreamError(f"Unknown protocol {source.protocol!r}.")
+
+
+def resolve(model_id: str) -> tuple[Provider, str]:
+    """The provider serving model_id and the upstream's own model id. Sync: touches the DB."""
+    if model_id == "demo":
+        from chat.providers.demo import DemoProvider
+
+        return DemoProvider(settings.CHAT_DEMO_TOKEN_DELAY), "demo"
+    key, _, model = model_id.partition(":")
+    for source in _sources():
+        if source.key == key and model in source.models:
+            return _build(source, model), model
+    raise UpstreamError(
+        f"The model {model_id!r} is not available any more; pick another one.", kind="config"
+    )
+
+
+def timeouts() -> Timeouts:
+    return Timeouts(
+        settings.CHAT_CONNECT_TIMEOUT, settings.CHAT_FIRST_BYTE_TIMEOUT, settings.CHAT_IDLE_TIMEOUT
+    )

@@ -1,0 +1,205 @@
+"""OpenAI Chat Completions and every OpenAI-compatible server (PROTOCOLS.md sections 1 and 3).
+
+Generic rules that cover OpenAI, Ollama, vLLM, llama.cpp, DeepSeek, OpenRouter, Azure and
+Spark's HTTP API: unknown fields are ignored, `choices` may be empty or absent, content may be
+null, usage is the last non-null one, an `error` object (or `"object": "error"`) anywhere is an
+error, and a stream that ends without finish_reason or [DONE] was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from chat.providers.base import (
+    ChatRequest,
+    Event,
+    Finish,
+    ReasoningDelta,
+    TextDelta,
+    Timeouts,
+    UpstreamError,
+    Usage,
+    normalise_finish,
+)
+from chat.providers.http import open_stream
+from chat.providers.sse import SSEParser
+
+
+def parse_openai_error(body: object) -> tuple[str, str]:
+    """Error bodies: OpenAI/new vLLM `{"error": {...}}`, old vLLM top-level, llama.cpp."""
+    if isinstance(body, list) and body:
+        body = body[0]
+    if not isinstance(body, dict):
+        return "", ""
+    err = body.get("error", body)
+    if isinstance(err, str):
+        return err, ""
+    if not isinstance(err, dict):
+        return "", ""
+    message = str(err.get("message") or "")
+    code = err.get("code") or err.get("type") or ""
+    return message, str(code)
+
+
+def stream_error(provider: str, obj: dict[str, object]) -> UpstreamError:
+    message, code = parse_openai_error(obj)
+    return UpstreamError(
+        message=f"{provider} reported an error mid-reply: {message or 'unknown error'}",
+        upstream_message=message,
+        code=code,
+        retryable=True,
+    )
+
+
+def chat_messages(request: ChatRequest) -> list[dict[str, str]]:
+    messages = (
+        [{"role": "system", "content": request.system_prompt}] if request.system_prompt else []
+    )
+    messages.extend({"role": t.role, "content": t.content} for t in request.messages)
+    return messages
+
+
+@dataclass
+class _State:
+    finished: bool = False
+    done: bool = False
+    saw_chunk: bool = False
+    usage: Usage | None = None
+    finish: Finish | None = None
+
+
+def events_from_chunk(provider: str, obj: object, state: _State) -> list[Event]:
+    """Turn one decoded chunk (chat or legacy completions) into normalised events."""
+    if not isinstance(obj, dict):
+        raise UpstreamError(f"{provider} sent a malformed chunk.", kind="malformed")
+    if obj.get("error") or obj.get("object") == "error":
+        raise stream_error(provider, obj)
+    state.saw_chunk = True
+    out: list[Event] = []
+    usage = obj.get("usage")
+    if isinstance(usage, dict):
+        state.usage = Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    for choice in obj.get("choices") or ():
+        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+            continue  # n > 1 is never requested; only the first choice is the reply
+        delta = choice.get("delta")
+        if isinstance(delta, dict):
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                out.append(ReasoningDelta(reasoning))
+            for key in ("content", "refusal"):
+                text = delta.get(key)
+                if isinstance(text, str) and text:
+                    out.append(TextDelta(text))
+        else:
+            text = choice.get("text")  # legacy completions
+            if isinstance(text, str) and text:
+                out.append(TextDelta(text))
+        reason = choice.get("finish_reason")
+        if isinstance(reason, str) and reason:
+            state.finished = True
+            state.finish = normalise_finish(reason)
+    return out
+
+
+async def relay_openai_stream(
+    provider: str, chunks: AsyncIterator[bytes], state: _State
+) -> AsyncIterator[Event]:
+    parser = SSEParser()
+    async for chunk in chunks:
+        for sse in parser.feed(chunk):
+            data = sse.data.strip()
+            if data.startswith("[DONE]"):
+                state.done = True
+                continue
+            if not data:
+                continue
+            try:
+                obj = json.loads(data)
+            except ValueError:
+                raise UpstreamError(
+                    f"{provider} sent a malformed chunk.", kind="malformed"
+                ) from None
+            for event in events_from_chunk(provider, obj, state):
+                yield event
+        for name, value in parser.unknown_fields:
+            if name == "error":  # llama.cpp builds through 2025: a non-standard `error:` field
+                try:
+                    obj = json.loads(value)
+                except ValueError:
+                    obj = {"error": {"message": value}}
+                raise stream_error(provider, obj if isinstance(obj, dict) else {})
+        parser.unknown_fields.clear()
+    # [DONE] may come without its blank line (llama.cpp): the parser then never dispatches it.
+    if not state.done and parser._buf.strip().startswith(b"data:"):
+        state.done = parser._buf.split(b":", 1)[1].strip().startswith(b"[DONE]")
+    if not state.saw_chunk:
+        raise UpstreamError(
+            f"{provider} ended the reply without sending anything.",
+            kind="interrupted",
+            retryable=True,
+        )
+    if not (state.finished or state.done):
+        raise UpstreamError(
+            f"{provider} closed the connection before the reply was finished.",
+            kind="interrupted",
+            retryable=True,
+        )
+    if state.usage is not None:
+        yield state.usage
+    yield state.finish or Finish("stop", "")
+
+
+@dataclass(frozen=True)
+class OpenAIProvider:
+    """Chat Completions at base_url; `completions=True` speaks the legacy /completions API."""
+
+    label: str
+    base_url: str
+    api_key: str
+    completions: bool = False
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def _payload(self, request: ChatRequest) -> tuple[str, dict[str, object]]:
+        payload: dict[str, object] = {
+            "model": request.model,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "max_tokens": request.max_output_tokens,
+        }
+        if self.completions:
+            payload["prompt"] = flatten_prompt(request)
+            return "/completions", payload
+        payload["messages"] = chat_messages(request)
+        return "/chat/completions", payload
+
+    async def stream(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+        path, payload = self._payload(request)
+        url = self.base_url.rstrip("/") + path
+        async with open_stream(
+            self.label,
+            url,
+            headers=self._headers(),
+            payload=payload,
+            timeouts=timeouts,
+            parse_error=parse_openai_error,
+        ) as chunks:
+            async for event in relay_openai_stream(self.label, chunks, _State()):
+                yield event
+
+
+def flatten_prompt(request: ChatRequest) -> str:
+    """The conversation as one prompt for the legacy Completions API."""
+    parts = [request.system_prompt.strip(), ""] if request.system_prompt.strip() else []
+    for turn in request.messages:
+        speaker = "User" if turn.role == "user" else "Assistant"
+        parts.append(f"{speaker}: {turn.content}")
+    parts.append("Assistant:")
+    return "\n\n".join(parts)

@@ -1,0 +1,97 @@
+"""A spec-exact incremental Server-Sent Events parser (WHATWG HTML, section 9.2.6).
+
+Written here rather than taken from httpx-sse because that one yields empty-data events after
+an `id:` was seen, accepts `retry: -1` and loses the first event after a BOM (TOOLCHAIN.md).
+Lines end at CRLF, LF or CR and nothing else (no str.splitlines: it splits on U+2028 and
+friends). Bytes are split into lines first and each complete line decoded, which is safe
+because CR and LF never occur inside a UTF-8 multi-byte sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    event: str
+    data: str
+    id: str
+
+
+class SSEParser:
+    def __init__(self) -> None:
+        self._buf = b""
+        self._first_line = True
+        self._pending_cr = False
+        self._event = ""
+        self._data: list[str] = []
+        self._last_id = ""
+        self.unknown_fields: list[tuple[str, str]] = []
+
+    def feed(self, chunk: bytes) -> Iterator[SSEEvent]:
+        buf = self._buf + chunk
+        start = 0
+        if self._pending_cr and buf[:1] == b"\n":
+            start = 1  # the LF half of a CRLF split across reads
+        self._pending_cr = False
+        length = len(buf)
+        i = start
+        while i < length:
+            byte = buf[i]
+            if byte == 0x0A or byte == 0x0D:
+                line = buf[start:i]
+                if byte == 0x0D:
+                    if i + 1 < length:
+                        if buf[i + 1] == 0x0A:
+                            i += 1
+                    else:
+                        self._pending_cr = True
+                start = i + 1
+                event = self._line(line)
+                if event is not None:
+                    yield event
+            i += 1
+        self._buf = buf[start:]
+
+    def _line(self, raw: bytes) -> SSEEvent | None:
+        line = raw.decode("utf-8", errors="replace")
+        if self._first_line:
+            self._first_line = False
+            if line.startswith("\ufeff"):
+                line = line[1:]
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._last_id = value
+        elif name == "retry":
+            pass  # reconnection time matters to browsers, not to a relay
+        else:
+            self.unknown_fields.append((name, value))
+        return None
+
+    def _dispatch(self) -> SSEEvent | None:
+        data, event = self._data, self._event
+        self._data, self._event = [], ""
+        if not data:
+            return None
+        return SSEEvent(event=event or "message", data="\n".join(data), id=self._last_id)
+
+
+async def aiter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[SSEEvent]:
+    """Parse an async byte stream; an unterminated last event is discarded, per the spec."""
+    parser = SSEParser()
+    async for chunk in chunks:
+        for event in parser.feed(chunk):
+            yield event

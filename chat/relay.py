@@ -1,0 +1,187 @@
+"""The listener side of a reply: what one event-stream connection sends.
+
+Protocol with the generation (see chat/generation.py): join the reply's group, then ask the
+generation for everything after the last sequence number this client has (`reply.sync`). Its
+answer (`reply.catchup`) and the group's `reply.delta` messages carry sequence numbers, so
+duplicates are dropped and a gap (a full channel dropped messages) triggers a new sync; the
+client never shows wrong text. `reply.end` carries the final reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from chat import sse, store
+from chat.generation import group_name
+from chat.models import Message
+
+SYNC_TIMEOUT = 2.0
+
+
+def end_frame(reply: Message) -> bytes:
+    return sse.frame("end", store.end_payload(reply), reply.seq)
+
+
+class Listener:
+    def __init__(self, reply: Message, last_event_id: int | None) -> None:
+        self.reply = reply
+        self.layer = get_channel_layer()
+        self.last = last_event_id  # None: the client has nothing yet
+        self.synced = False
+        self.early: list[dict[str, object]] = []
+        self.sync_sent_at = 0.0
+
+    async def events(self) -> AsyncIterator[bytes]:
+        yield sse.retry(1000)
+        if self.reply.is_finished:
+            yield end_frame(self.reply)
+            return
+        channel = await self.layer.new_channel("listen.")
+        group = group_name(self.reply.pk)
+        await self.layer.group_add(group, channel)
+        try:
+            async for chunk in self._relay(channel):
+                yield chunk
+        finally:
+            # Also runs on client disconnect (CancelledError); the generation is untouched.
+            await asyncio.shield(self.layer.group_discard(group, channel))
+
+    async def _relay(self, channel: str) -> AsyncIterator[bytes]:
+        await self._request_sync(channel)
+        closes_at = time.monotonic() + settings.CHAT_STREAM_MAX_AGE
+        while True:
+            remaining = closes_at - time.monotonic()
+            if remaining <= 0:
+                return  # the page reconnects with Last-Event-ID and continues seamlessly
+            wait = min(settings.CHAT_PING_INTERVAL, remaining)
+            if not self.synced:
+                wait = min(wait, max(0.05, self.sync_sent_at + SYNC_TIMEOUT - time.monotonic()))
+            try:
+                message = await asyncio.wait_for(self.layer.receive(channel), wait)
+            except TimeoutError:
+                ended = await self._check_database()
+                if ended is not None:
+                    yield ended
+                    return
+                if not self.synced and time.monotonic() - self.sync_sent_at >= SYNC_TIMEOUT:
+                    await self._request_sync(channel)
+                else:
+                    yield sse.PING
+                continue
+            kind = message["type"]
+            if kind == "reply.end":
+                yield sse.frame("end", _end_data(message), message["seq"])
+                return
+            if kind == "reply.catchup":
+                for chunk in self._apply_catchup(message):
+                    yield chunk
+                for early in self.early:
+                    for chunk in self._apply_delta(early):
+                        yield chunk
+                self.early.clear()
+            elif kind == "reply.delta":
+                if not self.synced:
+                    self.early.append(message)
+                    continue
+                for chunk in self._apply_delta(message):
+                    yield chunk
+                if not self.synced:  # a gap: ask for what is missing
+                    await self._request_sync(channel)
+
+    async def _request_sync(self, channel: str) -> None:
+        self.synced = False
+        self.sync_sent_at = time.monotonic()
+        worker = self.reply.worker_channel
+        if worker:
+            await self.layer.send(
+                worker, {"type": "reply.sync", "reply_to": channel, "after": self.last}
+            )
+
+    def _apply_catchup(self, message: dict[str, object]) -> list[bytes]:
+        seq = int(message["seq"])  # type: ignore[call-overload]
+        if self.synced and self.last is not None and seq <= self.last:
+            return []  # an answer to an older sync
+        self.synced = True
+        frames = []
+        data = _text_data(message)
+        if message["from"] is None or self.last is None:
+            if seq > 0 or self.last is not None:
+                frames.append(sse.frame("snapshot", data, seq))
+        elif seq > self.last:
+            frames.append(sse.frame("delta", data, seq))
+        self.last = seq
+        return frames
+
+    def _apply_delta(self, message: dict[str, object]) -> list[bytes]:
+        seq = int(message["seq"])  # type: ignore[call-overload]
+        last = self.last or 0
+        if seq <= last:
+            return []  # already sent (it was part of a catch-up)
+        if seq > last + 1:
+            self.synced = False  # messages were dropped on the way
+            return []
+        self.last = seq
+        return [sse.frame("delta", _text_data(message), seq)]
+
+    async def _check_database(self) -> bytes | None:
+        reply = await database_sync_to_async(store.load_reply)(self.reply.pk)
+        if reply is None or reply.is_finished:
+            return (
+                end_frame(reply)
+                if reply is not None
+                else sse.frame(
+                    "end",
+                    {
+                        "status": "error",
+                        "error": "This reply was deleted.",
+                        "content": "",
+                        "html": "",
+                        "usage": None,
+                        "finish_reason": "error",
+                    },
+                    self.last or 0,
+                )
+            )
+        if reply.worker_channel != self.reply.worker_channel:
+            self.reply = reply
+        return None
+
+
+def _text_data(message: dict[str, object]) -> dict[str, object]:
+    data: dict[str, object] = {"text": message["text"]}
+    if message.get("reasoning"):
+        data["reasoning"] = message["reasoning"]
+    return data
+
+
+def _end_data(message: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in message.items() if k not in ("type", "seq")}
+
+
+async def request_stop(reply: Message, wait: float = 10.0) -> Message:
+    """Ask the reply's generation to stop, wherever it runs, and wait for the reply to end.
+    If no generation answers (its process died), end the reply here from its checkpoint."""
+    if reply.is_finished:
+        return reply
+    layer = get_channel_layer()
+    if reply.worker_channel:
+        await layer.send(reply.worker_channel, {"type": "reply.stop"})
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        current = await database_sync_to_async(store.load_reply)(reply.pk)
+        if current is None or current.is_finished:
+            return current or reply
+    from chat.generation import announce_end
+
+    ended = await database_sync_to_async(store.end_unfinished)(reply.pk, Message.Status.STOPPED, "")
+    if ended is not None:
+        await announce_end(ended)
+        return ended
+    return await database_sync_to_async(store.load_reply)(reply.pk) or reply

@@ -1,0 +1,196 @@
+"""Database work of a reply's life, as small sync functions (called through
+database_sync_to_async from the event loop). Every write of a reply after its creation is
+conditional on the reply still being unfinished, so a late writer never undoes an end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from chat.models import Conversation, Message
+from chat.providers.base import ChatRequest, Turn
+from chat.render import render_markdown, render_plain
+
+
+def message_dict(m: Message) -> dict[str, object]:
+    return {
+        "id": m.pk,
+        "conversation": m.conversation_id,
+        "role": m.role,
+        "content": m.content,
+        "reasoning": m.reasoning,
+        "html": m.html,
+        "status": m.status,
+        "error": m.error,
+        "model": m.model,
+        "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
+        "finish_reason": m.finish_reason,
+        "first_token_ms": m.first_token_ms,
+        "duration_ms": m.duration_ms,
+        "created_at": m.created_at.isoformat(),
+    }
+
+
+def conversation_dict(c: Conversation) -> dict[str, object]:
+    return {
+        "id": c.pk,
+        "title": c.title,
+        "model": c.model,
+        "system_prompt": c.system_prompt,
+        "created_at": c.created_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
+    }
+
+
+def end_payload(m: Message) -> dict[str, object]:
+    return {
+        "status": m.status,
+        "content": m.content,
+        "reasoning": m.reasoning,
+        "html": m.html,
+        "error": m.error,
+        "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
+        "finish_reason": m.finish_reason,
+    }
+
+
+def history_request(reply: Message, max_output_tokens: int) -> ChatRequest:
+    """The conversation up to the reply, in order: what the upstream is asked to continue.
+    Failed or empty replies are left out; a stopped reply's partial text is kept."""
+    conv = reply.conversation
+    turns = []
+    for m in conv.messages.visible().filter(pk__lt=reply.pk):
+        if m.role == Message.Role.ASSISTANT and (
+            m.status not in (Message.Status.COMPLETE, Message.Status.STOPPED) or not m.content
+        ):
+            continue
+        turns.append(Turn(m.role, m.content))
+    return ChatRequest(
+        model="",
+        messages=turns,
+        system_prompt=conv.system_prompt,
+        max_output_tokens=max_output_tokens,
+    )
+
+
+@transaction.atomic
+def create_exchange(
+    conv: Conversation, content: str, worker_channel: str
+) -> tuple[Message, Message]:
+    user_msg = Message.objects.create(
+        conversation=conv,
+        role=Message.Role.USER,
+        content=content,
+        html=render_plain(content),
+        status=Message.Status.COMPLETE,
+    )
+    reply = new_reply(conv, worker_channel)
+    if not conv.title:
+        conv.title = " ".join(content.split())[:60]
+    conv.save(update_fields=["title", "updated_at"])
+    return user_msg, reply
+
+
+def new_reply(conv: Conversation, worker_channel: str) -> Message:
+    return Message.objects.create(
+        conversation=conv,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.STREAMING,
+        model=conv.model,
+        worker_channel=worker_channel,
+        heartbeat_at=timezone.now(),
+    )
+
+
+def load_reply(reply_id: int) -> Message | None:
+    return Message.objects.select_related("conversation").filter(pk=reply_id).first()
+
+
+def checkpoint(reply_id: int, content: str, reasoning: str, seq: int) -> bool:
+    """Save the partial text; False when the reply was ended meanwhile (by a stop elsewhere,
+    or by the sweeper), which tells the generation to stop."""
+    return bool(
+        Message.objects.unfinished()
+        .filter(pk=reply_id)
+        .update(
+            content=content,
+            reasoning=reasoning,
+            seq=seq,
+            heartbeat_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    )
+
+
+@dataclass
+class Outcome:
+    status: str
+    content: str
+    reasoning: str = ""
+    error: str = ""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    finish_reason: str = ""
+    upstream_finish_reason: str = ""
+    first_token_ms: int | None = None
+    duration_ms: int | None = None
+
+
+def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
+    """Save the final reply (text rendered once); None if something else ended it first."""
+    html = render_markdown(outcome.content)
+    updated = (
+        Message.objects.unfinished()
+        .filter(pk=reply_id)
+        .update(
+            status=outcome.status,
+            content=outcome.content,
+            reasoning=outcome.reasoning,
+            html=html,
+            error=outcome.error,
+            input_tokens=outcome.input_tokens,
+            output_tokens=outcome.output_tokens,
+            finish_reason=outcome.finish_reason,
+            upstream_finish_reason=outcome.upstream_finish_reason,
+            first_token_ms=outcome.first_token_ms,
+            duration_ms=outcome.duration_ms,
+            seq=seq,
+            worker_channel="",
+            heartbeat_at=None,
+            updated_at=timezone.now(),
+        )
+    )
+    if not updated:
+        return None
+    reply = Message.objects.get(pk=reply_id)
+    Conversation.objects.filter(pk=reply.conversation_id).update(updated_at=timezone.now())
+    return reply
+
+
+def end_unfinished(reply_id: int, status: str, error: str) -> Message | None:
+    """End a reply from its last checkpoint, when its generation is gone (crash, lost stop)."""
+    reply = Message.objects.unfinished().filter(pk=reply_id).first()
+    if reply is None:
+        return None
+    outcome = Outcome(
+        status=status,
+        content=reply.content,
+        reasoning=reply.reasoning,
+        error=error,
+        finish_reason="error" if status == "error" else "",
+    )
+    return finish(reply_id, outcome, reply.seq + 1)
+
+
+def stale_replies(stale_after: float) -> list[int]:
+    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    return list(
+        Message.objects.unfinished().filter(heartbeat_at__lt=cutoff).values_list("pk", flat=True)
+    ) + list(
+        Message.objects.unfinished()
+        .filter(heartbeat_at__isnull=True, updated_at__lt=cutoff)
+        .values_list("pk", flat=True)
+    )

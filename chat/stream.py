@@ -1,0 +1,32 @@
+"""The event-stream endpoint: GET /api/replies/<id>/events (DESIGN.md, "Event stream")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
+
+from chat.api import _get_reply_for_user
+from chat.apiutil import api, error
+from chat.relay import Listener
+
+
+def _last_event_id(request: HttpRequest) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
+    if raw is None or not raw.strip().isdigit():
+        return None
+    return int(raw)
+
+
+@api("GET")
+async def reply_events(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
+    if "text/event-stream" not in request.headers.get("Accept", ""):
+        return error(_("This endpoint serves text/event-stream only."), 406)
+    reply = await database_sync_to_async(_get_reply_for_user)(user, pk)
+    listener = Listener(reply, _last_event_id(request))
+    response = StreamingHttpResponse(listener.events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once
+    return response

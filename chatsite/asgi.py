@@ -1,0 +1,17 @@
+"""ASGI entry point, served by daphne: `daphne chatsite.asgi:application`."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+django_app = get_asgi_application()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from chat.lifecycle import ProcessServices  # noqa: E402
+
+application = ProcessServices(
+    ASGIStaticFilesHandler(django_app) if settings.CHAT_SERVE_STATIC else django_app
+)
