@@ -1,0 +1,165 @@
+"""Shared fixtures: users and clients, the fake upstream, and real daphne processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client
+
+from chat.models import Conversation
+from tests.fakes.scenarios import all_scenarios
+from tests.fakes.upstream import FakeUpstream
+from tests.sseclient import SiteClient
+from tests.testenv import FAKE_PORT, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery-42"
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    return User.objects.create_user("alice", password=PASSWORD)
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    return User.objects.create_user("bob", password=PASSWORD)
+
+
+@pytest.fixture
+def auth_client(user: User) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def conversation(user: User) -> Conversation:
+    return Conversation.objects.create(owner=user, title="First chat", model="demo")
+
+
+@pytest.fixture(scope="session")
+def fake_upstream() -> Iterator[FakeUpstream]:
+    server = FakeUpstream(all_scenarios()).start(FAKE_PORT)
+    yield server
+    server.stop()
+
+
+def _database_env() -> dict[str, str]:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return {"SQLITE_PATH": str(db["NAME"])}
+    url = os.environ["DATABASE_URL"]
+    base = url.rsplit("/", 1)[0]
+    return {"DATABASE_URL": f"{base}/{db['NAME']}"}
+
+
+class Daphne:
+    """A daphne process serving the site against the test database."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = ROOT / "test-artifacts" / f"daphne-{self.port}.log"
+        self.log_path.parent.mkdir(exist_ok=True)
+        full_env = {**os.environ, **_database_env(), **(env or {})}
+        full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "chatsite.asgi:application",
+            ],
+            cwd=ROOT,
+            env=full_env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("daphne did not start")
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def daphne_factory(
+    django_db_setup: None, django_db_blocker: object, fake_upstream: FakeUpstream
+) -> Iterator[type[Daphne]]:
+    started: list[Daphne] = []
+
+    class _Factory(Daphne):
+        def __init__(self, env: dict[str, str] | None = None) -> None:
+            super().__init__(env)
+            started.append(self)
+
+    yield _Factory
+    for d in started:
+        d.stop()
+
+
+@pytest.fixture(scope="session")
+def daphne(daphne_factory: type[Daphne]) -> Daphne:
+    """One daphne shared by the streaming tests of the session."""
+    return daphne_factory()
+
+
+def login_session(user: User) -> str:
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key or ""
+
+
+@pytest.fixture
+def live_user(transactional_db: None) -> User:
+    return User.objects.create_user("carol", password=PASSWORD)
+
+
+@pytest.fixture
+def site(daphne: Daphne, live_user: User) -> Iterator[SiteClient]:
+    """An HTTP client logged in as live_user on the shared daphne, with a CSRF token."""
+    client = SiteClient(daphne.url, login_session(live_user))
+    yield client
+    client.close()

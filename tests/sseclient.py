@@ -1,0 +1,92 @@
+"""A small client for the site under test: JSON calls with CSRF, and event streams read event
+by event (with a spec-exact SSE parser, the same rules a browser applies)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from chat.providers.sse import SSEParser
+
+CSRF = "t" * 32
+
+
+@dataclass
+class Event:
+    event: str
+    id: str
+    data: dict[str, object]
+
+
+class SiteClient:
+    def __init__(self, base_url: str, session_key: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(
+            base_url=base_url,
+            cookies={"sessionid": session_key, "csrftoken": CSRF},
+            headers={"X-CSRFToken": CSRF, "Referer": base_url + "/"},
+            timeout=30,
+        )
+        self._reply_conv: dict[object, object] = {}
+
+    def close(self) -> None:
+        self.http.close()
+
+    def new_conversation(self, model: str = "demo", **fields: object) -> dict[str, object]:
+        r = self.http.post("/api/conversations", json={"model": model, **fields})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def send(self, conversation_id: object, content: str) -> dict[str, object]:
+        r = self.http.post(
+            f"/api/conversations/{conversation_id}/messages", json={"content": content}
+        )
+        assert r.status_code == 202, r.text
+        return r.json()
+
+    def reply(self, reply_id: object) -> dict[str, object]:
+        conv = self.http.get(f"/api/conversations/{self.conversation_of(reply_id)}").json()
+        return next(m for m in conv["messages"] if m["id"] == reply_id)
+
+    def conversation_of(self, reply_id: object) -> object:
+        return self._reply_conv[reply_id]
+
+    def ask(self, model: str, content: str = "Hi") -> tuple[dict[str, object], str]:
+        conv = self.new_conversation(model)
+        sent = self.send(conv["id"], content)
+        self._reply_conv[sent["reply"]["id"]] = conv["id"]
+        return sent["reply"], sent["stream_url"]
+
+    def events(
+        self, url: str, last_event_id: str | None = None, limit: int | None = None
+    ) -> Iterator[Event]:
+        """Events until `end` (inclusive), or until `limit` events were read."""
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        count = 0
+        with self.http.stream("GET", url, headers=headers, timeout=60) as response:
+            assert response.status_code == 200, response.read()
+            parser = SSEParser()
+            for chunk in response.iter_raw():
+                for sse in parser.feed(chunk):
+                    yield Event(sse.event, sse.id, json.loads(sse.data))
+                    count += 1
+                    if sse.event == "end" or (limit is not None and count >= limit):
+                        return
+
+    def stream_text(self, url: str) -> tuple[str, list[Event]]:
+        """Read a whole stream the way the page does; return the shown text and the events."""
+        text, seen = "", []
+        for event in self.events(url):
+            seen.append(event)
+            if event.event == "delta":
+                text += str(event.data["text"])
+            elif event.event == "snapshot":
+                text = str(event.data["text"])
+            elif event.event == "end":
+                text = str(event.data["content"])
+        return text, seen

@@ -1,0 +1,52 @@
+"""Environment for the test run, loaded as a pytest plugin (`-p tests.testenv` in
+pyproject.toml) so it is in place before Django reads its settings.
+
+The daphne processes the tests start inherit the same environment, so the site under test and
+the test process agree on models, fake upstream addresses and timeouts.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from tests.fakes.scenarios import BY_SOURCE, model_list
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+FAKE_PORT = int(os.environ.setdefault("FAKE_UPSTREAM_PORT", str(free_port())))
+FAKE_URL = f"http://127.0.0.1:{FAKE_PORT}"
+
+# Secrets the tests look for in pages, answers and logs (they must never appear).
+TEST_KEYS = {
+    "OPENAI_API_KEY": "sk-test-0penai-secret-9f8e7d",
+    "ANTHROPIC_API_KEY": "sk-ant-test-secret-6c5b4a",
+    "GEMINI_API_KEY": "AIza-test-gemini-secret-3f2e",
+}
+
+_DEFAULTS = {
+    "DJANGO_DEBUG": "true",
+    "DJANGO_ALLOW_ASYNC_UNSAFE": "true",  # Playwright's sync API runs an event loop
+    "CHAT_DEMO_TOKEN_DELAY": "0.02",
+    "CHAT_CHECKPOINT_INTERVAL": "0.5",
+    "CHAT_CONNECT_TIMEOUT": "2",
+    "CHAT_FIRST_BYTE_TIMEOUT": "3",
+    "CHAT_IDLE_TIMEOUT": "3",
+    "CHAT_STALE_AFTER": "6",
+    "CHAT_PING_INTERVAL": "15",
+    "CHAT_MESSAGES_PER_MINUTE": "1000",
+    "CHAT_MAX_CONCURRENT_REPLIES": "50",
+    "OPENAI_BASE_URL": f"{FAKE_URL}/v1",
+    "ANTHROPIC_BASE_URL": FAKE_URL,
+    "GEMINI_BASE_URL": f"{FAKE_URL}/v1beta",
+    **TEST_KEYS,
+}
+for _name, _value in _DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
+for _source, _scenarios in BY_SOURCE.items():
+    os.environ[_source] = model_list(_scenarios)
