@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from chat import store
 from chat.apiutil import ApiError, api, json_body, text_field
-from chat.generation import new_worker_channel, spawn
+from chat.generation import is_draining, new_worker_channel, spawn
 from chat.limits import check_can_start_reply
 from chat.models import Conversation, Message
 from chat.providers import available_models, default_model, model_exists
@@ -133,8 +133,14 @@ def _prepare_message(user: Any, pk: int, data: dict[str, Any]) -> tuple[Conversa
     return conv, content
 
 
+def _refuse_when_draining() -> None:
+    if is_draining():
+        raise ApiError(_("The server is restarting; send your message again in a moment."), 503)
+
+
 @api("POST")
 async def messages(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
+    _refuse_when_draining()
     data = json_body(request)
     conv, content = await database_sync_to_async(_prepare_message)(user, pk, data)
     channel = await new_worker_channel()
@@ -180,6 +186,7 @@ def _replace_reply(old: Message, channel: str) -> Message:
 
 @api("POST")
 async def regenerate(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
+    _refuse_when_draining()
     old = await database_sync_to_async(_prepare_regenerate)(user, pk)
     channel = await new_worker_channel()
     reply = await database_sync_to_async(_replace_reply)(old, channel)

@@ -67,8 +67,21 @@ def running_count() -> int:
     return len(_running)
 
 
+class _ProcessState:
+    draining = False  # set once, on shutdown: this process takes no new replies
+
+
+def start_draining() -> None:
+    _ProcessState.draining = True
+
+
+def is_draining() -> bool:
+    return _ProcessState.draining
+
+
 async def shutdown(grace: float) -> None:
     """Let generations finish for `grace` seconds, then interrupt them (saving their text)."""
+    start_draining()
     if not _running:
         return
     _done, pending = await asyncio.wait(set(_running), timeout=grace)

@@ -2,13 +2,25 @@
 
 daphne does not speak the ASGI lifespan protocol, so the services start with the first
 request the process sees (the sweeper then also ends replies left over from before a restart).
+
+Shutdown: on SIGTERM the process stops accepting new replies (503), lets running generations
+finish for CHAT_SHUTDOWN_GRACE seconds, then interrupts the rest (each saves its text with
+status `interrupted`), and only then hands the signal to daphne, which exits. SIGINT (Ctrl-C
+in a terminal) does the same without the grace period.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+from types import FrameType
 from typing import Any
+
+from django.conf import settings
+
+from chat import generation
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +42,37 @@ class ProcessServices:
         from chat.sweeper import sweep_forever
 
         self.started = True
-        task = asyncio.get_running_loop().create_task(sweep_forever())
-        self.tasks.add(task)
+        loop = asyncio.get_running_loop()
+        self.tasks.add(loop.create_task(sweep_forever()))
+        for signum, grace in ((signal.SIGTERM, settings.CHAT_SHUTDOWN_GRACE), (signal.SIGINT, 0)):
+            self._install(loop, signum, grace)
+
+    def _install(self, loop: asyncio.AbstractEventLoop, signum: int, grace: float) -> None:
+        previous = signal.getsignal(signum)
+
+        def handler(number: int, frame: FrameType | None) -> None:
+            if generation.is_draining():
+                return
+            generation.start_draining()
+            loop.call_soon_threadsafe(
+                lambda: self.tasks.add(loop.create_task(self._drain(signum, previous, grace)))
+            )
+
+        try:
+            signal.signal(signum, handler)
+        except ValueError:  # not the main thread (an embedding server): leave signals alone
+            log.debug("signal handlers not installed: not in the main thread")
+
+    async def _drain(self, signum: int, previous: Any, grace: float) -> None:
+        log.warning(
+            "shutting down: %d replies running, %.0f s grace", generation.running_count(), grace
+        )
+        await generation.shutdown(grace)
+        signal.signal(signum, previous)
+        if callable(previous):
+            previous(signum, None)
+        else:
+            os.kill(os.getpid(), signum)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -40,5 +81,6 @@ class ProcessServices:
                 self.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await generation.shutdown(settings.CHAT_SHUTDOWN_GRACE)
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -95,7 +95,7 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             # A file, not :memory:, so a daphne subprocess in the tests sees the same database.
-            "TEST": {"NAME": str(BASE_DIR / "test-db.sqlite3")},
+            "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(BASE_DIR / "test-db.sqlite3"))},
             "OPTIONS": {
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",
@@ -112,7 +112,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": CHANNEL_CAPACITY, "expiry": 60},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "capacity": CHANNEL_CAPACITY,
+                "expiry": 60,
+                # Several sites (or test runs) can share one Redis under different prefixes.
+                "prefix": env_str("REDIS_PREFIX", "chat"),
+            },
         }
     }
 else:

@@ -29,7 +29,12 @@ TEST_KEYS = {
     "GEMINI_API_KEY": "AIza-test-gemini-secret-3f2e",
 }
 
+# Each test run gets its own database and channel prefix, so runs can share a machine.
+_RUN = f"{os.getpid()}"
 _DEFAULTS = {
+    "SQLITE_TEST_PATH": f"/tmp/chatsite-test-{_RUN}.sqlite3",
+    "DATABASE_TEST_NAME": f"test_chatsite_{_RUN}",
+    "REDIS_PREFIX": f"chat-test-{_RUN}",
     "DJANGO_DEBUG": "true",
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",  # Playwright's sync API runs an event loop
     "CHAT_DEMO_TOKEN_DELAY": "0.02",
