@@ -1,0 +1,22 @@
+# The two commands of the README, and a few conveniences.
+.PHONY: run test bench lint format messages
+
+run:  ## set up and start the site on SQLite, in-memory channels, the demo model
+	scripts/run.sh
+
+test:  ## set up and run the whole test suite (SQLite, then PostgreSQL + Redis)
+	scripts/test.sh
+
+bench:  ## run the benchmark (see BENCHMARKS.md)
+	scripts/setup.sh bench
+	.venv/bin/python -m bench.run
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+messages:  ## refresh and compile the translations
+	.venv/bin/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=bench
+	.venv/bin/python manage.py compilemessages --ignore=.venv
