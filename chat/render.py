@@ -67,7 +67,11 @@ FORCED_ATTRIBUTES = {"img": {"referrerpolicy": "no-referrer", "loading": "lazy"}
 LINK_REL = "noopener noreferrer nofollow"
 
 _EXTENSIONS = ["fenced_code", "tables", "sane_lists", "codehilite", "nl2br"]
-_EXTENSION_CONFIGS = {"codehilite": {"guess_lang": False, "css_class": "codehilite"}}
+_EXTENSION_CONFIGS = {
+    "codehilite": {"guess_lang": False, "css_class": "codehilite"},
+    # `align` rather than the default inline style, which the sanitizer (rightly) drops.
+    "tables": {"use_align_attribute": True},
+}
 
 
 def _markdown_to_html(text: str) -> str:
