@@ -144,9 +144,11 @@ CHAT_ALLOW_SIGNUP = env_bool("CHAT_ALLOW_SIGNUP", True)
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", False)
+# Production defaults are the secure ones (manage.py check --deploy is clean); a deployment
+# that terminates TLS elsewhere and redirects there can turn them off explicitly.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "chat.apiutil.csrf_failure"  # JSON under /api/
