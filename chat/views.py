@@ -10,30 +10,74 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from chat.api import conversation_page
 from chat.forms import SignupForm
 from chat.models import Conversation
-from chat.providers import available_models, default_model
+from chat.providers import ModelChoice, available_models, default_model
+
+RETRYABLE = ("error", "interrupted", "stopped")
 
 
 def _get_conversation_for_user(request: HttpRequest, pk: int) -> Conversation:
     return get_object_or_404(Conversation.objects.for_user(request.user), pk=pk)
 
 
+def _model_groups(choices: list[ModelChoice]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(provider, [(id, label)]) for the picker; the offline demo is labelled as a demo in the
+    user's language."""
+    groups = []
+    for provider, items in groupby(choices, lambda c: c.provider):
+        if provider == "Demo":
+            groups.append((_("Demo"), [(c.id, _("Demo (offline)")) for c in items]))
+        else:
+            groups.append((provider, [(c.id, c.label) for c in items]))
+    return groups
+
+
+def ui_strings() -> dict[str, str]:
+    """Every text the page script shows, in the user's language (read through json_script)."""
+    return {
+        "untitled": _("Untitled"),
+        "thinking": _("Thinking"),
+        "reconnecting": _("Connection lost; reconnecting…"),
+        "stopped": _("Stopped."),
+        "interrupted": _("The reply was interrupted."),
+        "error": _("The reply failed."),
+        "retry": _("Retry"),
+        "copy": _("Copy"),
+        "copied": _("Copied"),
+        "copy_failed": _("Copy failed"),
+        "rename": _("Rename"),
+        "rename_prompt": _("New name for this conversation:"),
+        "delete": _("Delete"),
+        "delete_confirm": _("Delete “%(title)s”? This cannot be undone."),
+        "saved": _("Saved."),
+        "saved_for_new": _("Saved; used when the conversation starts."),
+        "network_error": _("The server could not be reached; check your connection."),
+        "server_error": _("Something went wrong on the server (%(status)s)."),
+        "too_long": _("%(length)s / %(limit)s characters: the message is too long."),
+        "counter": _("%(length)s / %(limit)s"),
+        "tokens": _("%(count)s tokens"),
+        "loading": _("Loading…"),
+    }
+
+
 def _chat_context(request: HttpRequest, conv: Conversation | None) -> dict[str, Any]:
     choices = available_models()
-    groups = [(provider, list(items)) for provider, items in groupby(choices, lambda c: c.provider)]
     page = conversation_page(request.user, None)
     return {
         "conversation": conv,
         "messages": list(conv.messages.visible()) if conv else [],
-        "model_groups": groups,
+        "model_groups": _model_groups(choices),
         "current_model": conv.model if conv else default_model(),
         "model_known": conv is None or any(c.id == conv.model for c in choices),
         "sidebar": page["conversations"],
         "sidebar_next": page["next"],
+        "retryable": RETRYABLE,
+        "ui_strings": ui_strings(),
     }
 
 
