@@ -18,10 +18,19 @@ from chat.models import Message, UserLimits
 def check_can_start_reply(user: object) -> None:
     """Raise ApiError(429) when the user may not start another reply now. Sync."""
     override = UserLimits.objects.filter(user=user).first()
-    concurrent = (override and override.max_concurrent_replies) or (
-        settings.CHAT_MAX_CONCURRENT_REPLIES
+    # Only an empty override takes the default: zero is a limit (this user may not send).
+    concurrent = _override_or(
+        override.max_concurrent_replies if override else None,
+        settings.CHAT_MAX_CONCURRENT_REPLIES,
     )
-    per_minute = (override and override.messages_per_minute) or settings.CHAT_MESSAGES_PER_MINUTE
+    per_minute = _override_or(
+        override.messages_per_minute if override else None, settings.CHAT_MESSAGES_PER_MINUTE
+    )
+    if concurrent == 0 or per_minute == 0:
+        raise ApiError(
+            _("Your account may not start replies at the moment; ask an administrator."),
+            status=429,
+        )
     running = Message.objects.for_user(user).unfinished().count()
     if running >= concurrent:
         raise ApiError(
@@ -40,3 +49,7 @@ def check_can_start_reply(user: object) -> None:
             _("You have sent %(n)d messages in the last minute; wait a moment.") % {"n": recent},
             status=429,
         )
+
+
+def _override_or(value: int | None, default: int) -> int:
+    return default if value is None else value
