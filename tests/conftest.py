@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,12 +11,14 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
+from django.http import HttpResponse
 from django.test import Client
 
 from chat.models import Conversation
@@ -163,3 +166,52 @@ def site(daphne: Daphne, live_user: User) -> Iterator[SiteClient]:
     client = SiteClient(daphne.url, login_session(live_user))
     yield client
     client.close()
+
+
+CSRF_TOKEN = "c" * 32
+
+
+class JsonApi:
+    """The Django test client speaking the JSON API: bodies as JSON, the CSRF header sent
+    unless a test asks for a request without it."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        client.cookies[settings.CSRF_COOKIE_NAME] = CSRF_TOKEN
+
+    def call(
+        self, method: str, path: str, data: object = None, *, csrf: bool = True, raw: str = ""
+    ) -> HttpResponse:
+        body = raw if raw or data is None else json.dumps(data)
+        headers = {"X-CSRFToken": CSRF_TOKEN} if csrf else {}
+        return self.client.generic(
+            method, path, body, content_type="application/json", headers=headers
+        )
+
+    def get(self, path: str) -> HttpResponse:
+        return self.client.get(path)
+
+    def post(self, path: str, data: object = None, **kwargs: Any) -> HttpResponse:
+        return self.call("POST", path, data, **kwargs)
+
+    def patch(self, path: str, data: object = None, **kwargs: Any) -> HttpResponse:
+        return self.call("PATCH", path, data, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.call("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(auth_client: Client) -> JsonApi:
+    """The JSON API as `user` (through auth_client, which enforces CSRF checks)."""
+    return JsonApi(auth_client)
+
+
+@pytest.fixture
+def anonymous_api(db: None) -> JsonApi:
+    return JsonApi(Client(enforce_csrf_checks=True))
+
+
+@pytest.fixture
+def other_conversation(other_user: User) -> Conversation:
+    return Conversation.objects.create(owner=other_user, title="Not yours", model="demo")
