@@ -41,18 +41,14 @@ def ui_strings() -> dict[str, str]:
     """Every text the page script shows, in the user's language (read through json_script)."""
     return {
         "untitled": _("Untitled"),
-        "thinking": _("Thinking"),
         "reconnecting": _("Connection lost; reconnecting…"),
         "stopped": _("Stopped."),
         "interrupted": _("The reply was interrupted."),
         "error": _("The reply failed."),
-        "retry": _("Retry"),
         "copy": _("Copy"),
         "copied": _("Copied"),
         "copy_failed": _("Copy failed"),
-        "rename": _("Rename"),
         "rename_prompt": _("New name for this conversation:"),
-        "delete": _("Delete"),
         "delete_confirm": _("Delete “%(title)s”? This cannot be undone."),
         "saved": _("Saved."),
         "saved_for_new": _("Saved; used when the conversation starts."),
@@ -61,7 +57,6 @@ def ui_strings() -> dict[str, str]:
         "too_long": _("%(length)s / %(limit)s characters: the message is too long."),
         "counter": _("%(length)s / %(limit)s"),
         "tokens": _("%(count)s tokens"),
-        "loading": _("Loading…"),
     }
 
 

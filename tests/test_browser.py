@@ -1,0 +1,260 @@
+"""The page in a real browser (Debian's Chromium through Playwright) against a real daphne."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Dialog, Page, expect
+
+from chat.models import Conversation, Message
+from tests.browser_helpers import (
+    CAPTURE_LIVE_TEXT,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    conversation_id,
+    delta_times,
+    log_in,
+    open_page,
+    reply_id,
+    send,
+    stamp,
+    wait_finished,
+)
+from tests.conftest import Daphne
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def page(page: Page) -> Page:
+    page.set_default_timeout(15_000)
+    return page
+
+
+def test_sign_up_through_the_form_logs_the_user_in(page: Page, daphne: Daphne) -> None:
+    page.goto(daphne.url + "/accounts/signup/")
+    page.fill("#id_username", "dora")
+    page.fill("#id_password1", "a-long-unusual-passphrase-71")
+    page.fill("#id_password2", "a-long-unusual-passphrase-71")
+    page.click("form.stacked-form button[type=submit]")
+    page.wait_for_url(daphne.url + "/")
+    expect(page.locator(".account-name")).to_have_text("dora")
+    assert User.objects.filter(username="dora").exists()
+
+
+def test_demo_reply_streams_in_steps_then_renders_markdown(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    open_page(page, daphne, live_user)
+    page.click("#settings summary")
+    page.fill("#system-prompt", "Answer briefly.")
+    page.fill("#composer-input", "line one")
+    page.press("#composer-input", "Shift+Enter")
+    page.type("#composer-input", "line two")
+    assert page.input_value("#composer-input") == "line one\nline two"
+
+    reply = send(page, "Hello there, show me code")
+    expect(page.locator("#composer-input")).to_be_disabled()
+    expect(page.locator("#stop-button")).to_be_visible()
+    wait_finished(reply)
+
+    times = delta_times(reply)
+    assert len(set(times)) >= 5, times
+    assert stamp(reply, "first-text-at") < stamp(reply, "end-at")
+    assert max(times) - min(times) > 200  # spread over time, not one burst
+    body = reply.locator(".message-body")
+    expect(body.locator("h2")).to_contain_text("Demo reply")
+    assert body.locator("li").count() >= 3
+    expect(body.locator("div.codehilite span.k").first).to_be_visible()
+    expect(body.locator("div.codehilite .copy-button")).to_have_count(1)
+    expect(page.locator("#composer-input")).to_be_enabled()
+    expect(page.locator("#stop-button")).to_be_hidden()
+
+    # The first send created the conversation with the picked model and system prompt.
+    conv = Conversation.objects.get(pk=conversation_id(page))
+    assert (conv.owner, conv.model, conv.system_prompt) == (live_user, "demo", "Answer briefly.")
+    item = page.locator(f'.conversation-item[data-conversation-id="{conv.pk}"]')
+    expect(item).to_have_class("conversation-item is-current")
+    expect(item.locator("a")).to_have_text("Hello there, show me code")
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=daphne.url)
+    body.locator(".copy-button").click()
+    expect(body.locator(".copy-button")).to_have_text("Copied")
+    assert "def echo" in page.evaluate("navigator.clipboard.readText()")
+
+
+def test_reload_mid_reply_continues_to_the_complete_text(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    page.add_init_script(CAPTURE_LIVE_TEXT)
+    open_page(page, daphne, live_user)
+    reply = send(page, "A long one please /long")
+    expect(reply.locator(".message-body")).to_contain_text("Text streams in")
+    page.reload()
+    reply = page.locator(".from-assistant").last
+    expect(reply).to_have_class("message from-assistant is-streaming")
+    expect(page.locator("#composer-input")).to_be_disabled()
+    wait_finished(reply)
+
+    stored = Message.objects.get(pk=reply_id(reply))
+    assert stored.status == "complete"
+    assert "Paragraph number 40" in stored.content
+    assert page.evaluate("window.__liveTextAtEnd") == stored.content
+    assert len(delta_times(reply)) >= 5  # deltas kept arriving after the reload
+    expect(reply.locator(".message-body ol li")).to_have_count(40)
+    expect(page.locator("#composer-input")).to_be_enabled()
+
+
+def test_stop_keeps_the_partial_text_and_retry_streams_a_new_reply(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    open_page(page, daphne, live_user)
+    reply = send(page, "Talk for a while /long")
+    expect(reply.locator(".message-body")).to_contain_text("You wrote")
+    page.click("#stop-button")
+    wait_finished(reply, "stopped")
+    stopped = Message.objects.get(pk=reply_id(reply))
+    assert stopped.status == "stopped"
+    assert stopped.content.startswith("## Demo reply")
+    assert "Paragraph number 40" not in stopped.content
+    expect(reply.locator(".message-body h2")).to_contain_text("Demo reply")
+    expect(reply.locator(".message-status")).not_to_be_empty()
+    expect(page.locator("#composer-input")).to_be_enabled()
+    expect(page.locator("#stop-button")).to_be_hidden()
+
+    reply.locator(".retry-button").click()
+    fresh = page.locator(".from-assistant").last
+    expect(fresh).not_to_have_attribute("data-message-id", str(stopped.pk))
+    wait_finished(fresh)
+    assert len(set(delta_times(fresh))) >= 5
+    expect(page.locator(".from-assistant")).to_have_count(1)
+    stopped.refresh_from_db()
+    assert stopped.superseded
+    assert Message.objects.get(pk=reply_id(fresh)).status == "complete"
+
+
+def test_failed_reply_shows_its_error_in_place_with_retry(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    open_page(page, daphne, live_user)
+    page.select_option("#model-picker", "openai:oa-500")
+    reply = send(page, "Hello")
+    wait_finished(reply, "error")
+    expect(reply.locator(".message-error")).to_be_visible()
+    expect(reply.locator(".message-error")).not_to_be_empty()
+    expect(reply.locator(".retry-button")).to_be_visible()
+    expect(page.locator("#composer-input")).to_be_enabled()
+
+
+def test_api_error_is_shown_and_the_typed_text_kept(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    conv = Conversation.objects.create(owner=live_user, title="Old", model="retired-model")
+    open_page(page, daphne, live_user, f"/c/{conv.pk}/")
+    page.fill("#composer-input", "Are you there?")
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#composer-error")).to_contain_text("retired-model")
+    assert page.input_value("#composer-input") == "Are you there?"
+    expect(page.locator("#send-button")).to_be_enabled()
+
+
+def test_rename_delete_and_load_more_in_the_sidebar(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    for i in range(33):
+        Conversation.objects.create(owner=live_user, title=f"Chat {i}", model="demo")
+    current = Conversation.objects.create(owner=live_user, title="Current", model="demo")
+    open_page(page, daphne, live_user, f"/c/{current.pk}/")
+    items = page.locator(".conversation-item")
+    expect(items).to_have_count(30)
+    page.click("#load-more")
+    expect(items).to_have_count(34)
+    expect(page.locator("#load-more")).to_be_hidden()
+
+    def answer(dialog: Dialog) -> None:
+        dialog.accept("Renamed chat" if dialog.type == "prompt" else None)
+
+    page.on("dialog", answer)
+    item = page.locator(f'.conversation-item[data-conversation-id="{current.pk}"]')
+    item.locator(".rename-button").click()
+    expect(item.locator("a")).to_have_text("Renamed chat")
+    expect(page.locator("#conversation-title")).to_have_text("Renamed chat")
+    current.refresh_from_db()
+    assert current.title == "Renamed chat"
+
+    page.select_option("#model-picker", "openai:oa-plain")
+    page.click("#settings summary")
+    page.fill("#system-prompt", "Be kind.")
+    page.click("#save-settings")
+    expect(page.locator("#settings-status")).not_to_be_empty()
+    current.refresh_from_db()
+    assert (current.model, current.system_prompt) == ("openai:oa-plain", "Be kind.")
+
+    other = Conversation.objects.get(owner=live_user, title="Chat 0")
+    page.locator(f'[data-conversation-id="{other.pk}"] .delete-button').click()
+    expect(page.locator(f'[data-conversation-id="{other.pk}"]')).to_have_count(0)
+    assert not Conversation.objects.filter(pk=other.pk).exists()
+    item.locator(".delete-button").click()
+    page.wait_for_url(daphne.url + "/")
+    assert not Conversation.objects.filter(pk=current.pk).exists()
+
+
+def test_hostile_markup_in_a_reply_renders_inert(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    open_page(page, daphne, live_user)
+    payload = '<img src=x onerror="window.__xss=1">\n[x](javascript:window.__xss=2)'
+    reply = send(page, payload)
+    wait_finished(reply)
+    expect(page.locator(".from-user .message-body")).to_have_text(payload)
+    expect(reply.locator("blockquote")).to_contain_text('<img src=x onerror="window.__xss=1">')
+    page.select_option("#model-picker", "openai:oa-xss")
+    reply = send(page, "again")
+    wait_finished(reply)
+    expect(reply.locator(".message-body")).to_contain_text("<script>alert(2)</script>")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("[onerror]").count() == 0
+    assert page.locator("#messages script, #messages iframe").count() == 0
+    assert page.locator('a[href^="javascript:" i]').count() == 0
+
+
+def test_openai_upstream_reply_streams_from_the_fake_server(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    open_page(page, daphne, live_user)
+    option = page.locator('#model-picker optgroup[label="OpenAI"] option[value="openai:oa-slow"]')
+    expect(option).to_have_count(1)
+    page.select_option("#model-picker", "openai:oa-slow")
+    reply = send(page, "Count for me")
+    expect(reply.locator(".message-body")).to_contain_text("word3")
+    expect(reply).to_have_attribute("data-status", "streaming")
+    wait_finished(reply)
+    times = delta_times(reply)
+    assert len(set(times)) >= 10, times
+    assert stamp(reply, "first-text-at") < stamp(reply, "end-at")
+    expected = " ".join(f"word{i}" for i in range(40))
+    expect(reply.locator(".message-body")).to_have_text(expected)
+    assert Conversation.objects.get(pk=conversation_id(page)).model == "openai:oa-slow"
+
+
+def test_chinese_browser_gets_the_chinese_page(page: Page, daphne: Daphne, live_user: User) -> None:
+    context = page.context.browser.new_context(locale="zh-CN")
+    try:
+        zh = context.new_page()
+        zh.goto(daphne.url + "/accounts/login/")
+        expect(zh.locator("h1")).to_have_text("登录")
+        log_in(zh, daphne, live_user)
+        zh.goto(daphne.url + "/")
+        assert zh.get_attribute("html", "lang") == "zh-hans"
+        expect(zh.locator(".new-chat")).to_contain_text("新对话")
+        expect(zh.locator("#send-button")).to_have_text("发送")
+        expect(zh.locator("#model-picker option[value=demo]")).to_contain_text("演示")
+    finally:
+        context.close()
