@@ -46,12 +46,19 @@ log = logging.getLogger(__name__)
 _running: set[asyncio.Task[None]] = set()
 
 
+# Every process-local channel (generations' and listeners') takes the same prefix:
+# channels-redis reads a process's local channels through one receive lock, blocking on the
+# Redis key that the channel's prefix names for up to 5 s; a channel with another prefix has a
+# key of its own and waits behind that lock, so its messages arrive seconds late.
+LOCAL_CHANNEL_PREFIX = "specific"
+
+
 def group_name(reply_id: int) -> str:
     return f"reply-{reply_id}"
 
 
 async def new_worker_channel() -> str:
-    return await get_channel_layer().new_channel("gen.")
+    return await get_channel_layer().new_channel(LOCAL_CHANNEL_PREFIX)
 
 
 def spawn(reply_id: int, channel: str) -> None:

@@ -18,7 +18,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat import sse, store
-from chat.generation import group_name
+from chat.generation import LOCAL_CHANNEL_PREFIX, group_name
 from chat.models import Message
 
 SYNC_TIMEOUT = 2.0
@@ -42,7 +42,7 @@ class Listener:
         if self.reply.is_finished:
             yield end_frame(self.reply)
             return
-        channel = await self.layer.new_channel("listen.")
+        channel = await self.layer.new_channel(LOCAL_CHANNEL_PREFIX)
         group = group_name(self.reply.pk)
         await self.layer.group_add(group, channel)
         try:
