@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, Route, expect
 
 from chat.models import Conversation, Message
 from tests.browser_helpers import (
@@ -112,6 +114,32 @@ def test_reload_mid_reply_continues_to_the_complete_text(
     expect(page.locator("#composer-input")).to_be_enabled()
 
 
+def test_reply_survives_failed_stream_connections(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    attempts: list[str] = []
+
+    def flaky(route: Route) -> None:
+        attempts.append(route.request.url)
+        if len(attempts) == 1:
+            route.fulfill(status=502, body="Bad gateway")  # the browser gives up; the page not
+        elif len(attempts) == 2:
+            route.abort()  # a dropped connection: the browser reconnects by itself
+        else:
+            route.continue_()
+
+    page.route("**/api/replies/*/events*", flaky)
+    open_page(page, daphne, live_user)
+    reply = send(page, "Hello through a bad network")
+    expect(reply).to_have_class(re.compile("is-reconnecting"))
+    expect(reply.locator(".message-status")).to_have_text("Connection lost; reconnecting…")
+    wait_finished(reply)
+    assert len(attempts) >= 3
+    expect(reply).not_to_have_class(re.compile("is-reconnecting"))
+    expect(reply.locator(".message-body h2")).to_contain_text("Demo reply")
+    expect(page.locator("#composer-input")).to_be_enabled()
+
+
 def test_stop_keeps_the_partial_text_and_retry_streams_a_new_reply(
     page: Page, daphne: Daphne, live_user: User
 ) -> None:
@@ -162,6 +190,21 @@ def test_api_error_is_shown_and_the_typed_text_kept(
     page.press("#composer-input", "Enter")
     expect(page.locator("#composer-error")).to_contain_text("retired-model")
     assert page.input_value("#composer-input") == "Are you there?"
+    expect(page.locator("#send-button")).to_be_enabled()
+
+
+def test_over_long_message_is_refused_before_sending(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    limit = settings.CHAT_MAX_MESSAGE_CHARS
+    open_page(page, daphne, live_user)
+    page.fill("#composer-input", "x" * (limit + 1))
+    expect(page.locator("#char-counter")).to_contain_text(f"{limit + 1} / {limit}")
+    expect(page.locator("#send-button")).to_be_disabled()
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#composer-error")).to_contain_text("too long")
+    assert not Conversation.objects.exists()
+    page.press("#composer-input", "Backspace")
     expect(page.locator("#send-button")).to_be_enabled()
 
 
