@@ -7,7 +7,7 @@ pages never see a provider's raw format; they see only the types defined here.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 
@@ -66,7 +66,9 @@ class UpstreamError(Exception):
     code: str = ""
     status: int | None = None
     retryable: bool = False
-    kind: str = "error"  # error | timeout | unreachable | interrupted | rate_limit | quota | auth
+    # error | timeout | unreachable | interrupted | malformed | rate_limit | quota | auth |
+    # blocked (the upstream refused the content) | config (nothing serves the model)
+    kind: str = "error"
     details: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -74,6 +76,17 @@ class UpstreamError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def redacted(self, *secrets: str) -> UpstreamError:
+        """The same error with every secret replaced: some servers echo a key they refuse."""
+        message, upstream = self.message, self.upstream_message
+        for secret in secrets:
+            if len(secret) >= 4:
+                message = message.replace(secret, "[redacted]")
+                upstream = upstream.replace(secret, "[redacted]")
+        if (message, upstream) == (self.message, self.upstream_message):
+            return self
+        return replace(self, message=message, upstream_message=upstream)
 
 
 class Provider(Protocol):
@@ -111,8 +124,41 @@ FINISH_MAP = {
     "PROHIBITED_CONTENT": "content_filter",
     "SPII": "content_filter",
     "IMAGE_SAFETY": "content_filter",
+    "LANGUAGE": "content_filter",
+    "UNEXPECTED_TOOL_CALL": "tool_calls",
+    "TOO_MANY_TOOL_CALLS": "tool_calls",
+    "MALFORMED_FUNCTION_CALL": "error",
+    "insufficient_system_resource": "error",  # DeepSeek: the reply was cut off under load
 }
 
 
 def normalise_finish(raw: str) -> Finish:
+    """Map a provider's own finish value; an unknown one ended the reply normally (stop)."""
     return Finish(reason=FINISH_MAP.get(raw, "stop"), raw=raw)
+
+
+def merged_turns(request: ChatRequest) -> list[Turn]:
+    """The history with consecutive turns of one role joined.
+
+    History can hold two user turns in a row (a failed reply between them is left out), which
+    Anthropic, Gemini and Spark refuse or mishandle; joining them keeps every word in order.
+    """
+    merged: list[Turn] = []
+    for turn in request.messages:
+        if merged and merged[-1].role == turn.role:
+            merged[-1] = Turn(turn.role, f"{merged[-1].content}\n\n{turn.content}")
+        else:
+            merged.append(turn)
+    return merged
+
+
+def failed_finish(provider: str, finish: Finish) -> UpstreamError | None:
+    """A finish value that means the upstream gave up (not a normal end) becomes an error."""
+    if finish.reason != "error":
+        return None
+    return UpstreamError(
+        f"{provider} stopped the reply before it was complete ({finish.raw}).",
+        upstream_message=finish.raw,
+        code=finish.raw,
+        retryable=True,
+    )

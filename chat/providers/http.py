@@ -1,63 +1,93 @@
 """HTTP plumbing shared by the HTTP providers: one client, timeouts, status errors.
 
 Error messages are composed here from the status and the upstream's own message; they never
-include a URL or header, so no key can leak into what a user or a log sees.
+include a URL or header, and the provider's key is redacted from anything the upstream says,
+so no key can leak into what a user or a log sees.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import httpx
 
 from chat.providers.base import Timeouts, UpstreamError
 
 MAX_ERROR_BODY = 64 * 1024
-
-# Parses an error body (already decoded JSON, or None) into (message, code).
-ErrorParser = Callable[[object], tuple[str, str]]
+MAX_UPSTREAM_MESSAGE = 500
 
 
-def error_kind(status: int, code: str, message: str) -> tuple[str, bool]:
+@dataclass(frozen=True, slots=True)
+class ErrorBody:
+    """What an error body says: the upstream's message and code, and a classification when
+    the body itself makes one clear (auth, rate_limit or quota); empty means "by status"."""
+
+    message: str = ""
+    code: str = ""
+    kind: str = ""
+
+
+# Parses an error body (already decoded JSON, or None) into an ErrorBody.
+ErrorParser = Callable[[object], ErrorBody]
+
+# Codes that mean the account has no quota or credit left: waiting will not help.
+QUOTA_CODES = frozenset(
+    {"insufficient_quota", "billing_hard_limit_reached", "billing_not_active", "Arrearage"}
+)
+_QUOTA_WORDS = re.compile(
+    r"quota|billing|credit balance|insufficient balance|余额不足|欠费", re.IGNORECASE
+)
+_RATE_WORDS = re.compile(r"rate.?limit|per min|requests per|tokens per|try again", re.IGNORECASE)
+
+
+def error_kind(status: int, body: ErrorBody, retry_after: bool = False) -> tuple[str, bool]:
     """Classify an HTTP failure: (kind, retryable). A rate limit passes; a quota does not."""
-    lowered = f"{code} {message}".lower()
-    if status == 429 or code in {"RESOURCE_EXHAUSTED", "rate_limit_error"}:
-        if ("quota" in lowered and "rate" not in lowered) or "insufficient_quota" in lowered:
-            return "quota", False
-        return "rate_limit", True
-    if status in (401, 403):
-        return "auth", False
-    if status in (408, 409) or status >= 500:
-        return "error", True
-    return "error", False
+    kind = body.kind
+    if not kind:
+        quota_words = bool(_QUOTA_WORDS.search(body.message))
+        if body.code in QUOTA_CODES or status == 402:
+            kind = "quota"
+        elif status == 429:
+            rate_words = bool(_RATE_WORDS.search(body.message))
+            kind = "quota" if quota_words and not rate_words and not retry_after else "rate_limit"
+        elif status in (400, 403) and quota_words and "credit" in body.message.lower():
+            kind = "quota"  # Anthropic: 400 "Your credit balance is too low ..."
+        elif status in (401, 403):
+            kind = "auth"
+        else:
+            kind = "error"
+    if kind == "error":
+        return kind, status in (408, 409) or status >= 500
+    return kind, kind == "rate_limit"
 
 
-_KIND_TEXT = {
-    "auth": "The upstream refused the credentials",
-    "rate_limit": "The upstream is rate limiting requests; try again in a moment",
-    "quota": "The upstream account's quota is exhausted; retrying will not help",
-}
-
-
-def http_error(provider: str, status: int, message: str, code: str = "") -> UpstreamError:
-    kind, retryable = error_kind(status, code, message)
-    lead = _KIND_TEXT.get(kind)
-    if lead is None:
-        lead = (
-            f"{provider} failed (HTTP {status})"
-            if status >= 500
-            else (f"{provider} rejected the request (HTTP {status})")
-        )
+def http_error(
+    provider: str, status: int, body: ErrorBody, retry_after: bool = False
+) -> UpstreamError:
+    kind, retryable = error_kind(status, body, retry_after)
+    if kind == "auth":
+        lead = f"{provider} refused the credentials"
+    elif kind == "rate_limit":
+        lead = f"{provider} is rate limiting requests; try again in a moment"
+    elif kind == "quota":
+        lead = f"The {provider} account's quota is exhausted; retrying will not help"
+    elif status in (503, 529):
+        lead = f"{provider} is overloaded; try again in a moment"
+    elif status >= 500:
+        lead = f"{provider} failed"
     else:
-        lead = f"{lead} (HTTP {status})"
-    text = f"{lead}: {message}" if message else f"{lead}."
+        lead = f"{provider} rejected the request"
+    message = body.message[:MAX_UPSTREAM_MESSAGE]
+    text = f"{lead} (HTTP {status}): {message}" if message else f"{lead} (HTTP {status})."
     return UpstreamError(
         message=text,
         upstream_message=message,
-        code=code,
+        code=body.code,
         status=status,
         retryable=retryable,
         kind=kind,
@@ -71,7 +101,7 @@ def parse_json(body: bytes) -> object:
         return None
 
 
-def transport_error(provider: str, exc: Exception) -> UpstreamError:
+def transport_error(provider: str, exc: BaseException) -> UpstreamError:
     """Map an httpx or timeout exception to a user-facing error (no URL in the text)."""
     if isinstance(exc, httpx.ConnectTimeout):
         return UpstreamError(
@@ -83,9 +113,17 @@ def transport_error(provider: str, exc: Exception) -> UpstreamError:
             kind="unreachable",
             retryable=True,
         )
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return UpstreamError(f"The address configured for {provider} is not valid.", kind="config")
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return UpstreamError(
             f"{provider} stopped answering (timed out).", kind="timeout", retryable=True
+        )
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return UpstreamError(
+            f"The connection to {provider} broke before the reply was finished.",
+            kind="interrupted",
+            retryable=True,
         )
     return UpstreamError(
         f"The connection to {provider} failed: {type(exc).__name__}.",
@@ -115,37 +153,52 @@ async def open_stream(
     payload: dict[str, object],
     timeouts: Timeouts,
     parse_error: ErrorParser,
+    secrets: tuple[str, ...] = (),
 ) -> AsyncIterator[AsyncIterator[bytes]]:
     """POST payload and yield the response body as chunks, with every timeout applied.
 
     Leaving the block closes the response and the client, and with them the connection:
-    that is what makes Stop stop the upstream.
+    that is what makes Stop stop the upstream. Any UpstreamError leaving the block, raised
+    here or by the caller's parsing, has the secrets redacted.
     """
-    async with make_client(timeouts) as client:
-        request = client.build_request("POST", url, headers=headers, json=payload)
-        try:
-            async with asyncio.timeout(timeouts.first_byte):
-                response = await client.send(request, stream=True)
-        except (httpx.HTTPError, TimeoutError) as exc:
-            raise transport_error(provider, exc) from None
-        try:
-            if response.status_code >= 400:
-                body = await _read_limited(provider, response, timeouts)
-                message, code = parse_error(parse_json(body))
-                if not message:
-                    message = body.decode("utf-8", errors="replace").strip()[:500]
-                raise http_error(provider, response.status_code, message, code)
-            yield iter_chunks(provider, response, timeouts)
-        finally:
-            await response.aclose()
+    try:
+        async with make_client(timeouts) as client:
+            try:
+                request = client.build_request("POST", url, headers=headers, json=payload)
+                async with asyncio.timeout(timeouts.first_byte):
+                    response = await client.send(request, stream=True)
+            except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
+                raise transport_error(provider, exc) from None
+            try:
+                if response.status_code >= 400:
+                    raw = await _read_limited(provider, response, timeouts)
+                    body = parse_error(parse_json(raw))
+                    if not body.message:
+                        text = raw.decode("utf-8", errors="replace").strip()
+                        body = ErrorBody(text[:MAX_UPSTREAM_MESSAGE], body.code, body.kind)
+                    retry_after = "retry-after" in response.headers
+                    raise http_error(provider, response.status_code, body, retry_after)
+                chunks = iter_chunks(provider, response, timeouts)
+                try:
+                    yield chunks
+                finally:
+                    await chunks.aclose()
+            finally:
+                await response.aclose()
+    except UpstreamError as exc:
+        raise exc.redacted(*secrets) from None
 
 
 async def _read_limited(provider: str, response: httpx.Response, timeouts: Timeouts) -> bytes:
+    """The error body, as much of it as arrives: the status alone is worth reporting."""
     body = b""
-    async for chunk in iter_chunks(provider, response, timeouts):
-        body += chunk
-        if len(body) > MAX_ERROR_BODY:
-            break
+    try:
+        async for chunk in iter_chunks(provider, response, timeouts):
+            body += chunk
+            if len(body) > MAX_ERROR_BODY:
+                break
+    except UpstreamError:
+        pass
     return body
 
 

@@ -21,35 +21,39 @@ from chat.providers.base import (
     Timeouts,
     UpstreamError,
     Usage,
+    failed_finish,
     normalise_finish,
 )
-from chat.providers.http import open_stream
+from chat.providers.http import ErrorBody, open_stream
 from chat.providers.sse import SSEParser
 
 
-def parse_openai_error(body: object) -> tuple[str, str]:
-    """Error bodies: OpenAI/new vLLM `{"error": {...}}`, old vLLM top-level, llama.cpp."""
+def parse_openai_error(body: object) -> ErrorBody:
+    """Error bodies: OpenAI, Ollama, llama.cpp and new vLLM `{"error": {...}}`, old vLLM's
+    top-level `{"object": "error", "message": ...}`, and `{"error": "text"}`."""
     if isinstance(body, list) and body:
         body = body[0]
     if not isinstance(body, dict):
-        return "", ""
+        return ErrorBody()
     err = body.get("error", body)
     if isinstance(err, str):
-        return err, ""
+        return ErrorBody(err)
     if not isinstance(err, dict):
-        return "", ""
+        return ErrorBody()
     message = str(err.get("message") or "")
     code = err.get("code") or err.get("type") or ""
-    return message, str(code)
+    return ErrorBody(message, str(code))
 
 
 def stream_error(provider: str, obj: dict[str, object]) -> UpstreamError:
-    message, code = parse_openai_error(obj)
+    body = parse_openai_error(obj)
+    # vLLM puts an HTTP status in `code`: a 4xx will fail again the same way.
+    retryable = not (body.code.isdigit() and 400 <= int(body.code) < 500)
     return UpstreamError(
-        message=f"{provider} reported an error mid-reply: {message or 'unknown error'}",
-        upstream_message=message,
-        code=code,
-        retryable=True,
+        message=f"{provider} reported an error mid-reply: {body.message or 'unknown error'}",
+        upstream_message=body.message,
+        code=body.code,
+        retryable=retryable,
     )
 
 
@@ -80,7 +84,7 @@ def events_from_chunk(provider: str, obj: object, state: _State) -> list[Event]:
     out: list[Event] = []
     usage = obj.get("usage")
     if isinstance(usage, dict):
-        state.usage = Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+        state.usage = Usage(_int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens")))
     for choice in obj.get("choices") or ():
         if not isinstance(choice, dict) or choice.get("index", 0) != 0:
             continue  # n > 1 is never requested; only the first choice is the reply
@@ -133,8 +137,8 @@ async def relay_openai_stream(
                 raise stream_error(provider, obj if isinstance(obj, dict) else {})
         parser.unknown_fields.clear()
     # [DONE] may come without its blank line (llama.cpp): the parser then never dispatches it.
-    if not state.done and parser._buf.strip().startswith(b"data:"):
-        state.done = parser._buf.split(b":", 1)[1].strip().startswith(b"[DONE]")
+    if not state.done:
+        state.done = parser.pending_data().strip().startswith("[DONE]")
     if not state.saw_chunk:
         raise UpstreamError(
             f"{provider} ended the reply without sending anything.",
@@ -149,7 +153,14 @@ async def relay_openai_stream(
         )
     if state.usage is not None:
         yield state.usage
-    yield state.finish or Finish("stop", "")
+    finish = state.finish or Finish("stop", "")
+    yield finish  # even when it is a failure: the generation keeps the provider's value
+    if (failure := failed_finish(provider, finish)) is not None:
+        raise failure
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)
@@ -172,11 +183,15 @@ class OpenAIProvider:
             "model": request.model,
             "stream": True,
             "stream_options": {"include_usage": True},
-            "max_tokens": request.max_output_tokens,
         }
         if self.completions:
+            # The legacy API stops after 16 tokens unless told otherwise.
+            payload["max_tokens"] = request.max_output_tokens
             payload["prompt"] = flatten_prompt(request)
             return "/completions", payload
+        # No max_tokens for chat: OpenAI's reasoning models refuse it (they want
+        # max_completion_tokens, which older compatible servers refuse), and every server
+        # has a sensible default limit.
         payload["messages"] = chat_messages(request)
         return "/chat/completions", payload
 
@@ -190,6 +205,7 @@ class OpenAIProvider:
             payload=payload,
             timeouts=timeouts,
             parse_error=parse_openai_error,
+            secrets=(self.api_key,),
         ) as chunks:
             async for event in relay_openai_stream(self.label, chunks, _State()):
                 yield event

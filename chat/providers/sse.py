@@ -81,6 +81,19 @@ class SSEParser:
             self.unknown_fields.append((name, value))
         return None
 
+    def pending_data(self) -> str:
+        """The data the unterminated last event holds (an unterminated last line included).
+
+        The spec discards it at EOF, and so does feed(); a caller may still look at it, e.g.
+        to accept llama.cpp's `data: [DONE]` that arrives without its blank line.
+        """
+        data = list(self._data)
+        tail = self._buf.decode("utf-8", errors="replace")
+        name, _sep, value = tail.partition(":")
+        if name == "data":
+            data.append(value[1:] if value.startswith(" ") else value)
+        return "\n".join(data)
+
     def _dispatch(self) -> SSEEvent | None:
         data, event = self._data, self._event
         self._data, self._event = [], ""

@@ -1,0 +1,205 @@
+"""Anthropic Messages streaming (PROTOCOLS.md section 4).
+
+Every event is named: message_start carries the input usage, content_block_* carry the text
+(thinking blocks are reasoning, kept apart), message_delta the stop_reason and the cumulative
+output usage, message_stop ends the reply. `ping` and unknown events are ignored; an `error`
+event is an error even after text. EOF before message_stop means the reply was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from chat.providers.base import (
+    ChatRequest,
+    Event,
+    Finish,
+    ReasoningDelta,
+    TextDelta,
+    Timeouts,
+    UpstreamError,
+    Usage,
+    failed_finish,
+    merged_turns,
+    normalise_finish,
+)
+from chat.providers.http import ErrorBody, open_stream
+from chat.providers.sse import SSEParser
+
+API_VERSION = "2023-06-01"
+# Error types that a later attempt can get past (docs.claude.com/en/api/errors).
+RETRYABLE_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
+_KINDS = {
+    "authentication_error": "auth",
+    "permission_error": "auth",
+    "rate_limit_error": "rate_limit",
+    "billing_error": "quota",
+}
+
+
+def parse_anthropic_error(body: object) -> ErrorBody:
+    """`{"type": "error", "error": {"type": ..., "message": ...}, "request_id": ...}`."""
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        return ErrorBody()
+    code = str(err.get("type") or "")
+    return ErrorBody(str(err.get("message") or ""), code, _KINDS.get(code, ""))
+
+
+def anthropic_payload(request: ChatRequest) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "model": request.model,
+        "max_tokens": request.max_output_tokens,
+        "messages": [{"role": t.role, "content": t.content} for t in merged_turns(request)],
+        "stream": True,
+    }
+    if request.system_prompt:
+        payload["system"] = request.system_prompt
+    return payload
+
+
+@dataclass
+class _State:
+    blocks: dict[int, str] = field(default_factory=dict)  # index -> content block type
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    finish: Finish | None = None
+    stopped: bool = False
+
+
+def _tokens(usage: dict[str, object]) -> int | None:
+    """Input tokens: the uncached ones plus those written to and read from the cache."""
+    parts = [
+        usage.get(k)
+        for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    ]
+    counts = [p for p in parts if isinstance(p, int) and not isinstance(p, bool)]
+    return sum(counts) if counts else None
+
+
+def events_from(provider: str, name: str, obj: dict[str, object], state: _State) -> list[Event]:
+    """One decoded event into normalised events; the `type` field names it when `event:` is
+    missing."""
+    kind = name if name != "message" else str(obj.get("type", ""))
+    if kind == "error":
+        body = parse_anthropic_error(obj)
+        raise UpstreamError(
+            f"{provider} reported an error mid-reply: {body.message or body.code or 'unknown'}",
+            upstream_message=body.message,
+            code=body.code,
+            retryable=body.code in RETRYABLE_TYPES,
+            kind=body.kind or "error",
+        )
+    if kind == "message_start":
+        message = obj.get("message")
+        usage = message.get("usage") if isinstance(message, dict) else None
+        if isinstance(usage, dict):
+            state.input_tokens = _tokens(usage)
+            if isinstance(usage.get("output_tokens"), int):
+                state.output_tokens = usage["output_tokens"]  # type: ignore[assignment]
+    elif kind == "content_block_start":
+        block = obj.get("content_block")
+        if isinstance(block, dict):
+            state.blocks[_index(obj)] = str(block.get("type", ""))
+            return _block_text(str(block.get("type", "")), block)
+    elif kind == "content_block_delta":
+        delta = obj.get("delta")
+        if isinstance(delta, dict):
+            return _delta_text(delta)
+    elif kind == "message_delta":
+        delta, usage = obj.get("delta"), obj.get("usage")
+        if isinstance(delta, dict) and isinstance(delta.get("stop_reason"), str):
+            state.finish = normalise_finish(delta["stop_reason"])  # type: ignore[arg-type]
+        if isinstance(usage, dict):
+            if isinstance(usage.get("output_tokens"), int):
+                state.output_tokens = usage["output_tokens"]  # type: ignore[assignment]
+            if (tokens := _tokens(usage)) is not None:
+                state.input_tokens = tokens
+    elif kind == "message_stop":
+        state.stopped = True
+    return []  # ping, content_block_stop and unknown events carry nothing to show
+
+
+def _index(obj: dict[str, object]) -> int:
+    index = obj.get("index", 0)
+    return index if isinstance(index, int) else 0
+
+
+def _block_text(block_type: str, block: dict[str, object]) -> list[Event]:
+    text = block.get("text") if block_type == "text" else block.get("thinking")
+    if not isinstance(text, str) or not text:
+        return []
+    return [TextDelta(text)] if block_type == "text" else [ReasoningDelta(text)]
+
+
+def _delta_text(delta: dict[str, object]) -> list[Event]:
+    if delta.get("type") == "text_delta" and isinstance(delta.get("text"), str):
+        return [TextDelta(delta["text"])] if delta["text"] else []  # type: ignore[list-item]
+    if delta.get("type") == "thinking_delta" and isinstance(delta.get("thinking"), str):
+        return [ReasoningDelta(delta["thinking"])] if delta["thinking"] else []  # type: ignore[list-item]
+    return []  # tool input, signatures and citations are not shown
+
+
+async def relay_anthropic_stream(
+    provider: str, chunks: AsyncIterator[bytes]
+) -> AsyncIterator[Event]:
+    parser, state = SSEParser(), _State()
+    async for chunk in chunks:
+        for sse in parser.feed(chunk):
+            try:
+                obj = json.loads(sse.data)
+            except ValueError:
+                raise UpstreamError(
+                    f"{provider} sent a malformed event.", kind="malformed"
+                ) from None
+            if not isinstance(obj, dict):
+                raise UpstreamError(f"{provider} sent a malformed event.", kind="malformed")
+            for event in events_from(provider, sse.event, obj, state):
+                yield event
+            if state.stopped:
+                break
+        if state.stopped:
+            break
+    if not state.stopped:
+        raise UpstreamError(
+            f"{provider} closed the connection before the reply was finished.",
+            kind="interrupted",
+            retryable=True,
+        )
+    if state.input_tokens is not None or state.output_tokens is not None:
+        yield Usage(state.input_tokens, state.output_tokens)
+    finish = state.finish or Finish("stop", "")
+    yield finish  # even when it is a failure: the generation keeps the provider's value
+    if (failure := failed_finish(provider, finish)) is not None:
+        raise failure
+
+
+@dataclass(frozen=True)
+class AnthropicProvider:
+    label: str
+    base_url: str
+    api_key: str
+
+    def url(self) -> str:
+        base = self.base_url.rstrip("/")
+        return base + ("/messages" if base.endswith("/v1") else "/v1/messages")
+
+    async def stream(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+        headers = {
+            "x-api-key": self.api_key,
+            "anthropic-version": API_VERSION,
+            "Accept": "text/event-stream",
+        }
+        async with open_stream(
+            self.label,
+            self.url(),
+            headers=headers,
+            payload=anthropic_payload(request),
+            timeouts=timeouts,
+            parse_error=parse_anthropic_error,
+            secrets=(self.api_key,),
+        ) as chunks:
+            async for event in relay_anthropic_stream(self.label, chunks):
+                yield event
