@@ -10,7 +10,12 @@ from __future__ import annotations
 import os
 import socket
 
-from tests.fakes.scenarios import BY_SOURCE, model_list
+import pytest
+
+# Plain asserts in the shared checking helpers report their values like a test's own.
+pytest.register_assert_rewrite("tests.fakes.relay")
+
+from tests.fakes.scenarios import BY_SOURCE, model_list  # noqa: E402
 
 
 def free_port() -> int:

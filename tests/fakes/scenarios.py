@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from tests.fakes.anthropic_scenarios import SCENARIOS as ANTHROPIC
+from tests.fakes.completions_scenarios import SCENARIOS as COMPLETIONS
+from tests.fakes.gemini_scenarios import SCENARIOS as GEMINI
 from tests.fakes.openai_scenarios import SCENARIOS as OPENAI
 
-# One dict per environment source; more protocols add theirs here.
-BY_SOURCE: dict[str, dict[str, object]] = {"OPENAI_MODELS": OPENAI}
+# One dict per environment source served by the fake HTTP upstream. Names are unique across
+# sources (one server serves them all). Spark speaks WebSocket: see spark_scenarios.
+BY_SOURCE: dict[str, dict[str, object]] = {
+    "OPENAI_MODELS": OPENAI,
+    "OPENAI_COMPLETIONS_MODELS": COMPLETIONS,
+    "ANTHROPIC_MODELS": ANTHROPIC,
+    "GEMINI_MODELS": GEMINI,
+}
 
 
 def all_scenarios() -> dict[str, object]:

@@ -29,6 +29,7 @@ class Scenario:
     first_delay: float = 0.0  # before the first body byte (after the headers)
     header_delay: float = 0.0  # before the status line
     hang: bool = False  # after the body, keep the connection open without writing
+    abort: bool = False  # after the body, drop the connection without ending the chunked body
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -200,6 +201,9 @@ class FakeUpstream:
             if split:
                 await asyncio.sleep(0)
         rec.finished_writing = time.monotonic()
+        if scenario.abort:
+            writer.transport.abort()
+            return
         if scenario.hang:
             while rec.client_closed is None:  # noqa: ASYNC110 (set from another task)
                 await asyncio.sleep(0.02)

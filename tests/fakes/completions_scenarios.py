@@ -1,0 +1,141 @@
+"""Legacy OpenAI Completions transcripts (PROTOCOLS.md section 2), keyed by model name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.fakes.openai_scenarios import counts
+from tests.fakes.upstream import Recorded, Scenario
+from tests.fakes.wire import (
+    CHINESE,
+    CODE,
+    PLAIN,
+    Expected,
+    SSEEvent,
+    failed,
+    frame,
+    framed_variants,
+    json_body,
+    pieces,
+)
+
+
+def cmp(text: str | None, finish: str | None = None, **extra: object) -> dict[str, object]:
+    """One text_completion chunk: no delta, the text is choices[0].text."""
+    chunk: dict[str, object] = {
+        "id": "cmpl-7iA7iJjj8V2zOkCGvWF2hAkDWBQZe",
+        "object": "text_completion",
+        "created": 1690759702,
+        "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}],
+        "model": "gpt-3.5-turbo-instruct",
+        "system_fingerprint": "fp_44709d6fcb",
+    }
+    chunk.update(extra)
+    return chunk
+
+
+def _usage(prompt: int, completion: int) -> dict[str, object]:
+    return {
+        "id": "cmpl-7iA7iJjj8V2zOkCGvWF2hAkDWBQZe",
+        "object": "text_completion",
+        "created": 1690759702,
+        "choices": [],
+        "model": "gpt-3.5-turbo-instruct",
+        "usage": counts(prompt, completion),
+    }
+
+
+def text_events(
+    text: str, finish: str = "stop", usage: tuple[int, int] = (14, 8)
+) -> list[SSEEvent]:
+    *head, last = pieces(text)
+    # The finish reason rides on the chunk with the last text.
+    return [
+        *((None, cmp(p)) for p in head),
+        (None, cmp(last, finish)),
+        (None, _usage(*usage)),
+        (None, "[DONE]"),
+    ]
+
+
+def _vllm() -> Scenario:
+    """vLLM: stop_reason and usage null on every chunk; usage chunk and [DONE] in one write."""
+    chunks = [cmp(p, None, stop_reason=None, usage=None) for p in ("Once", " upon", " a time")] + [
+        cmp("", "length", stop_reason=None, usage=None)
+    ]
+    tail = frame([(None, _usage(6, 4)), (None, "[DONE]")])
+    return Scenario(body=[*frame([(None, c) for c in chunks]), b"".join(tail)])
+
+
+def _error(status: int, message: str, type_: str, code: str | None) -> Scenario:
+    return json_body(
+        status, {"error": {"message": message, "type": type_, "param": None, "code": code}}, 4
+    )
+
+
+TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected]] = {
+    **framed_variants(
+        "cmp-t-plain", text_events(PLAIN), Expected(PLAIN, usage=(14, 8), raw_finish="stop")
+    ),
+    "cmp-t-chinese": (
+        Scenario(body=frame(text_events(CHINESE, usage=(9, 31)))),
+        Expected(CHINESE, usage=(9, 31), raw_finish="stop"),
+    ),
+    "cmp-t-code": (
+        Scenario(body=frame(text_events(CODE, usage=(9, 40)))),
+        Expected(CODE, usage=(9, 40), raw_finish="stop"),
+    ),
+    "cmp-t-length": (
+        Scenario(body=frame(text_events("This is", "length", (7, 7)))),
+        Expected("This is", usage=(7, 7), finish="length", raw_finish="length"),
+    ),
+    "cmp-t-vllm": (
+        _vllm(),
+        Expected("Once upon a time", usage=(6, 4), finish="length", raw_finish="length"),
+    ),
+    "cmp-t-midstream": (
+        Scenario(
+            body=frame(
+                [
+                    (None, cmp("Some")),
+                    (None, {"error": {"message": "Internal error", "type": "server_error"}}),
+                    (None, "[DONE]"),
+                ]
+            )
+        ),
+        failed("reported an error mid-reply: Internal error", text="Some"),
+    ),
+    "cmp-t-truncated": (
+        Scenario(body=frame([(None, cmp("Some")), (None, cmp(" more"))])),
+        failed("closed the connection before the reply was finished", text="Some more"),
+    ),
+    "cmp-t-401": (
+        _error(401, "Incorrect API key provided: sk-te****.", "invalid_request_error", None),
+        failed("refused the credentials (HTTP 401)", "Incorrect API key provided"),
+    ),
+    "cmp-t-404": (
+        _error(
+            404,
+            "This is a chat model and not supported in the v1/completions endpoint. "
+            "Did you mean to use v1/chat/completions?",
+            "invalid_request_error",
+            None,
+        ),
+        failed("rejected the request (HTTP 404)", "This is a chat model and not supported"),
+    ),
+    "cmp-t-429": (
+        _error(
+            429,
+            "Rate limit reached for gpt-3.5-turbo-instruct in organization org-x on "
+            "tokens per min (TPM): Limit 90000, Used 90000, Requested 10.",
+            "tokens",
+            "rate_limit_exceeded",
+        ),
+        failed("rate limiting requests; try again in a moment (HTTP 429)", "tokens per min"),
+    ),
+    "cmp-t-500": (
+        _error(500, "The server had an error while processing your request.", "server_error", None),
+        failed("failed (HTTP 500)", "The server had an error while processing your request."),
+    ),
+}
+SCENARIOS = {name: scenario for name, (scenario, _) in TRANSCRIPTS.items()}
