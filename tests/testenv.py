@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,6 +17,8 @@ import pytest
 pytest.register_assert_rewrite("tests.fakes.relay")
 
 from tests.fakes.scenarios import BY_SOURCE, model_list  # noqa: E402
+from tests.fakes.spark_scenarios import SCENARIOS as SPARK_SCENARIOS  # noqa: E402
+from tests.fakes.spark_upstream import SparkUpstream  # noqa: E402
 
 
 def free_port() -> int:
@@ -26,12 +29,16 @@ def free_port() -> int:
 
 FAKE_PORT = int(os.environ.setdefault("FAKE_UPSTREAM_PORT", str(free_port())))
 FAKE_URL = f"http://127.0.0.1:{FAKE_PORT}"
+# Spark speaks WebSocket: its fake is a server of its own (the spark_upstream fixture).
+SPARK_PORT = int(os.environ.setdefault("FAKE_SPARK_PORT", str(free_port())))
 
 # Secrets the tests look for in pages, answers and logs (they must never appear).
 TEST_KEYS = {
     "OPENAI_API_KEY": "sk-test-0penai-secret-9f8e7d",
     "ANTHROPIC_API_KEY": "sk-ant-test-secret-6c5b4a",
     "GEMINI_API_KEY": "AIza-test-gemini-secret-3f2e",
+    "SPARK_API_KEY": "spark-test-key-7d6c5b4a39281706",
+    "SPARK_API_SECRET": "c3BhcmstdGVzdC1zZWNyZXQtbm90LXJlYWw=",
 }
 
 # Each test run gets its own database and channel prefix, so runs can share a machine.
@@ -54,9 +61,22 @@ _DEFAULTS = {
     "OPENAI_BASE_URL": f"{FAKE_URL}/v1",
     "ANTHROPIC_BASE_URL": FAKE_URL,
     "GEMINI_BASE_URL": f"{FAKE_URL}/v1beta",
+    "SPARK_URL": f"ws://127.0.0.1:{SPARK_PORT}/v3.5/chat",
+    "SPARK_APP_ID": "5f3a9c1e",
     **TEST_KEYS,
 }
 for _name, _value in _DEFAULTS.items():
     os.environ.setdefault(_name, _value)
 for _source, _scenarios in BY_SOURCE.items():
     os.environ[_source] = model_list(_scenarios)
+os.environ["SPARK_MODELS"] = model_list(SPARK_SCENARIOS)
+
+
+@pytest.fixture(scope="session")
+def spark_upstream() -> Iterator[SparkUpstream]:
+    """The fake Spark WebSocket server, on the port SPARK_URL names."""
+    server = SparkUpstream(
+        SPARK_SCENARIOS, os.environ["SPARK_API_KEY"], os.environ["SPARK_API_SECRET"]
+    ).start(SPARK_PORT)
+    yield server
+    server.stop()
