@@ -213,7 +213,7 @@ class OpenAIProvider:
 
 def flatten_prompt(request: ChatRequest) -> str:
     """The conversation as one prompt for the legacy Completions API."""
-    parts = [request.system_prompt.strip(), ""] if request.system_prompt.strip() else []
+    parts = [request.system_prompt.strip()] if request.system_prompt.strip() else []
     for turn in request.messages:
         speaker = "User" if turn.role == "user" else "Assistant"
         parts.append(f"{speaker}: {turn.content}")

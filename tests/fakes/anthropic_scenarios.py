@@ -311,3 +311,8 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
     ),
 }
 SCENARIOS = {name: scenario for name, (scenario, _) in TRANSCRIPTS.items()}
+# For the timeout tests: nothing after the headers; one text delta, then nothing.
+SCENARIOS["an-first-byte-timeout"] = Scenario(body=[], hang=True)
+SCENARIOS["an-idle-timeout"] = Scenario(
+    body=frame([start(3), *block(0), delta(0, "text_delta", "text", "Then")]), hang=True
+)

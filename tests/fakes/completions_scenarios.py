@@ -139,3 +139,6 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
     ),
 }
 SCENARIOS = {name: scenario for name, (scenario, _) in TRANSCRIPTS.items()}
+# For the timeout tests: no status line at all; one chunk, then nothing.
+SCENARIOS["cmp-header-timeout"] = Scenario(header_delay=30)
+SCENARIOS["cmp-idle-timeout"] = Scenario(body=frame([(None, cmp("Then"))]), hang=True)

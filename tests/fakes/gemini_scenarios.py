@@ -278,3 +278,8 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
     ),
 }
 SCENARIOS = {name: scenario for name, (scenario, _) in TRANSCRIPTS.items()}
+# For the timeout tests: nothing after the headers; one chunk, then nothing.
+SCENARIOS["gm-first-byte-timeout"] = Scenario(body=[], hang=True)
+SCENARIOS["gm-idle-timeout"] = Scenario(
+    body=frame([(None, response([{"text": "Then"}]))], **LIVE), hang=True
+)

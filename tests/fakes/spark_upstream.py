@@ -124,6 +124,11 @@ class SparkUpstream:
         async def _stop() -> None:
             if self._server:
                 self._server.close(close_connections=False)
+            # Connections still held open (hanging scenarios) end here, not at exit.
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(_stop(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
