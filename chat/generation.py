@@ -196,12 +196,15 @@ class Generation:
 
     async def publish_loop(self) -> None:
         while True:
-            await self.wake.wait()
-            self.wake.clear()
             if self.pending_text or self.pending_reasoning:
                 await self.layer.group_send(self.group, self._take_pending())
             elif self.pump_done:
                 return
+            else:
+                # Cleared right after finding nothing to do, with no await in between: a wake-up
+                # given while a send was in flight (the pump's last text, or its end) is kept.
+                self.wake.clear()
+                await self.wake.wait()
 
     def _take_pending(self) -> dict[str, object]:
         text = "".join(self.pending_text)
