@@ -122,10 +122,13 @@ def _sources() -> list[_Source]:
 
 def available_models() -> list[ModelChoice]:
     """Every enabled model, grouped by provider (the demo model first). Sync: touches the DB."""
-    choices = [ModelChoice("demo", "Demo (offline)", "Demo")]
+    groups: dict[str, list[ModelChoice]] = {"Demo": [ModelChoice("demo", "Demo (offline)", "Demo")]}
     for source in _sources():
-        choices.extend(ModelChoice(f"{source.key}:{m}", m, source.label) for m in source.models)
-    return choices
+        # Sources sharing a label (two endpoints both called "Ollama") share one group.
+        groups.setdefault(source.label, []).extend(
+            ModelChoice(f"{source.key}:{m}", m, source.label) for m in source.models
+        )
+    return [choice for group in groups.values() for choice in group]
 
 
 def default_model() -> str:
