@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.openai_scenarios import TRANSCRIPTS
+from tests.fakes.compat_transcripts import TRANSCRIPTS as COMPAT
+from tests.fakes.openai_transcripts import TRANSCRIPTS as OPENAI
 from tests.fakes.relay import SPLITS, check_reply, live_user, relay  # noqa: F401
+from tests.fakes.wire import Expected
 from tests.sseclient import SiteClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.parametrize("split", SPLITS)
-@pytest.mark.parametrize("name", list(TRANSCRIPTS))
+@pytest.mark.parametrize("name", list(OPENAI))
 def test_transcript_becomes_the_saved_reply(site: SiteClient, name: str, split: str) -> None:
-    _scenario, expected = TRANSCRIPTS[name]
+    expected: Expected = OPENAI[name][1]
     check_reply(relay(site, f"openai:{name}{split}"), expected)
+
+
+@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("name", list(COMPAT))
+def test_compatible_servers_quirks_are_understood(site: SiteClient, name: str, split: str) -> None:
+    check_reply(relay(site, f"openai:{name}{split}"), COMPAT[name][1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.fakes.openai_scenarios import counts
+from tests.fakes.openai_transcripts import counts
 from tests.fakes.upstream import Recorded, Scenario
 from tests.fakes.wire import (
     CHINESE,

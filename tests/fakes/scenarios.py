@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from tests.fakes.anthropic_scenarios import SCENARIOS as ANTHROPIC
+from tests.fakes.compat_transcripts import TRANSCRIPTS as COMPAT
 from tests.fakes.completions_scenarios import SCENARIOS as COMPLETIONS
 from tests.fakes.gemini_scenarios import SCENARIOS as GEMINI
 from tests.fakes.openai_scenarios import SCENARIOS as OPENAI
+from tests.fakes.openai_transcripts import TRANSCRIPTS as OPENAI_TRANSCRIPTS
 
 # One dict per environment source served by the fake HTTP upstream. Names are unique across
 # sources (one server serves them all). Spark speaks WebSocket: see spark_scenarios.
 BY_SOURCE: dict[str, dict[str, object]] = {
-    "OPENAI_MODELS": OPENAI,
+    "OPENAI_MODELS": {
+        **OPENAI,
+        **{name: scenario for name, (scenario, _) in OPENAI_TRANSCRIPTS.items()},
+        **{name: scenario for name, (scenario, _) in COMPAT.items()},
+    },
     "OPENAI_COMPLETIONS_MODELS": COMPLETIONS,
     "ANTHROPIC_MODELS": ANTHROPIC,
     "GEMINI_MODELS": GEMINI,
