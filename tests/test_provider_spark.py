@@ -124,6 +124,7 @@ def spark_endpoint(path: str, secret: str | None = None) -> Endpoint:
     [
         ("/refuse/401/chat", "refused the credentials (HTTP 401)"),
         ("/refuse/403/chat", "refused the credentials (HTTP 403)"),
+        ("/refuse/404/chat", "rejected the request (HTTP 404)"),
         ("/refuse/429/chat", "rate limiting requests; try again in a moment (HTTP 429)"),
         ("/refuse/500/chat", "failed (HTTP 500)"),
     ],

@@ -109,6 +109,16 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         Scenario(body=frame([(None, cmp("Some")), (None, cmp(" more"))])),
         failed("closed the connection before the reply was finished", text="Some more"),
     ),
+    "cmp-t-400": (
+        _error(
+            400,
+            "This model's maximum context length is 4097 tokens, however you requested 5000 "
+            "tokens. Please reduce your prompt; or completion length.",
+            "invalid_request_error",
+            None,
+        ),
+        failed("rejected the request (HTTP 400)", "maximum context length is 4097 tokens"),
+    ),
     "cmp-t-401": (
         _error(401, "Incorrect API key provided: sk-te****.", "invalid_request_error", None),
         failed("refused the credentials (HTTP 401)", "Incorrect API key provided"),

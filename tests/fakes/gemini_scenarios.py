@@ -240,6 +240,15 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         ),
         failed("refused the credentials (HTTP 401)", "invalid authentication credentials"),
     ),
+    "gm-t-403": (
+        _error(
+            403,
+            "PERMISSION_DENIED",
+            "Generative Language API has not been used in project 1234 before or it is disabled.",
+            {"@type": _INFO, "reason": "SERVICE_DISABLED", "domain": "googleapis.com"},
+        ),
+        failed("refused the credentials (HTTP 403)", "has not been used in project 1234"),
+    ),
     "gm-t-404": (
         _error(
             404,

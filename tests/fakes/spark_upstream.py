@@ -52,10 +52,17 @@ REFUSALS = {
     401: "HMAC signature cannot be verified: fail to retrieve credential",
     403: "HMAC signature cannot be verified, a valid date or x-date header is required "
     "for HMAC Authentication",
+    404: "no Route matched with those values",
     429: "API rate limit exceeded",
     500: "An unexpected error occurred",
 }
-_REASONS = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests", 500: "Server Error"}
+_REASONS = {
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Server Error",
+}
 _PAIR = re.compile(r'(\w+)="([^"]*)"')
 
 

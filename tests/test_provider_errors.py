@@ -1,0 +1,101 @@
+"""How each provider's failures are classified: whether retrying can help, and whether a 429
+is a passing rate limit or an exhausted quota. (What the user reads is checked through the
+relay in the test_provider_<name> modules; these are the parts a saved reply does not show.)
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chat.providers.anthropic import parse_anthropic_error
+from chat.providers.base import UpstreamError
+from chat.providers.gemini import parse_gemini_error
+from chat.providers.http import ErrorParser, http_error
+from chat.providers.openai import parse_openai_error
+from chat.providers.spark import frame_error, parse_handshake_error
+from tests.fakes.anthropic_scenarios import SCENARIOS as ANTHROPIC
+from tests.fakes.compat_transcripts import TRANSCRIPTS as COMPAT
+from tests.fakes.gemini_scenarios import SCENARIOS as GEMINI
+from tests.fakes.openai_scenarios import SCENARIOS as OPENAI
+from tests.fakes.upstream import Scenario
+
+
+def classify(scenario: object, parser: ErrorParser) -> UpstreamError:
+    """The error an HTTP provider makes of a fake scenario's status and body."""
+    assert isinstance(scenario, Scenario)
+    body = parser(json.loads(b"".join(scenario.body)))
+    return http_error("Upstream", scenario.status, body, "retry-after" in scenario.headers)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "parser", "kind", "retryable"),
+    [
+        (OPENAI["oa-401"], parse_openai_error, "auth", False),
+        (OPENAI["oa-403"], parse_openai_error, "auth", False),
+        (OPENAI["oa-429"], parse_openai_error, "rate_limit", True),
+        (OPENAI["oa-quota"], parse_openai_error, "quota", False),
+        (OPENAI["oa-500"], parse_openai_error, "error", True),
+        (COMPAT["oa-t-deepseek-402"][0], parse_openai_error, "quota", False),
+        (COMPAT["oa-t-vllm-old-400"][0], parse_openai_error, "error", False),
+        (COMPAT["oa-t-ollama-404"][0], parse_openai_error, "error", False),
+        (ANTHROPIC["an-t-401"], parse_anthropic_error, "auth", False),
+        (ANTHROPIC["an-t-429"], parse_anthropic_error, "rate_limit", True),
+        (ANTHROPIC["an-t-credit"], parse_anthropic_error, "quota", False),
+        (ANTHROPIC["an-t-529"], parse_anthropic_error, "error", True),
+        (GEMINI["gm-t-400-key"], parse_gemini_error, "auth", False),
+        (GEMINI["gm-t-429"], parse_gemini_error, "rate_limit", True),
+        (GEMINI["gm-t-quota"], parse_gemini_error, "quota", False),
+        (GEMINI["gm-t-503"], parse_gemini_error, "error", True),
+        (GEMINI["gm-t-404"], parse_gemini_error, "error", False),
+    ],
+)
+def test_http_failures_are_classified(
+    scenario: Scenario, parser: ErrorParser, kind: str, retryable: bool
+) -> None:
+    error = classify(scenario, parser)
+    assert (error.kind, error.retryable) == (kind, retryable)
+    assert error.upstream_message and error.upstream_message in error.message
+
+
+def test_the_upstreams_own_code_is_kept() -> None:
+    assert classify(OPENAI["oa-quota"], parse_openai_error).code == "insufficient_quota"
+    assert classify(ANTHROPIC["an-t-529"], parse_anthropic_error).code == "overloaded_error"
+    assert classify(GEMINI["gm-t-429"], parse_gemini_error).code == "RESOURCE_EXHAUSTED"
+    assert classify(OPENAI["oa-500"], parse_openai_error).status == 500
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "retryable"),
+    [
+        (11200, "quota", False),
+        (11201, "quota", False),
+        (11202, "rate_limit", True),
+        (11203, "rate_limit", True),
+        (10013, "blocked", False),
+        (10014, "blocked", False),
+        (10007, "error", True),
+        (10110, "error", True),
+        (10907, "error", False),
+    ],
+)
+def test_spark_codes_are_classified(code: int, kind: str, retryable: bool) -> None:
+    error = frame_error("Spark", code, "upstream words")
+    assert (error.kind, error.retryable, error.code) == (kind, retryable, str(code))
+    assert f"(code {code}): upstream words" in error.message
+
+
+def test_a_spark_handshake_body_gives_its_message() -> None:
+    body = parse_handshake_error({"message": "HMAC signature cannot be verified"})
+    assert body.message == "HMAC signature cannot be verified"
+    assert http_error("Spark", 401, body).kind == "auth"
+
+
+def test_secrets_are_redacted_from_both_messages() -> None:
+    error = UpstreamError("Bad key sk-abcdef", upstream_message="key sk-abcdef refused")
+    clean = error.redacted("sk-abcdef", "")
+    assert (clean.message, clean.upstream_message) == (
+        "Bad key [redacted]",
+        "key [redacted] refused",
+    )
