@@ -221,4 +221,5 @@ SPARK_API_KEY = env_secret("SPARK_API_KEY")
 SPARK_API_SECRET = env_secret("SPARK_API_SECRET")
 SPARK_URL = env_str("SPARK_URL", "wss://spark-api.xf-yun.com/v3.5/chat")
 SPARK_DOMAIN = env_str("SPARK_DOMAIN", "generalv3.5")
-SPARK_MODELS = env_list("SPARK_MODELS", "spark-max")
+# Spark's model ids are its domains (sent as parameter.chat.domain); one by default.
+SPARK_MODELS = env_list("SPARK_MODELS", SPARK_DOMAIN)
