@@ -7,18 +7,21 @@ frame, and one UTF-8 character per frame; the saved reply must hold what the tra
 from __future__ import annotations
 
 import base64
+import logging
 import subprocess
 import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from websockets.asyncio.client import connect
 
 from chat.models import Endpoint
-from chat.providers.spark import chat_url, sign_url
+from chat.providers.base import ChatRequest, TextDelta, Timeouts, Turn
+from chat.providers.spark import SparkProvider, chat_url, sign_url
 from tests.fakes.relay import SPLITS, check_reply, live_user, relay  # noqa: F401
 from tests.fakes.spark_scenarios import TRANSCRIPTS
-from tests.fakes.spark_upstream import REFUSALS, SparkUpstream
+from tests.fakes.spark_upstream import LOGGER, REFUSALS, SparkUpstream
 from tests.fakes.wire import failed
 from tests.sseclient import SiteClient
 from tests.testenv import SPARK_PORT, TEST_KEYS
@@ -190,3 +193,49 @@ def test_stop_closes_the_websocket(site: SiteClient, spark_upstream: SparkUpstre
     saved = site.reply(reply["id"])
     assert saved["status"] == "stopped"
     assert saved["content"].startswith("word0 ")
+
+
+# --- The signature stays out of the logs -----------------------------------------------------
+
+
+def spark_provider() -> SparkProvider:
+    return SparkProvider(
+        "Spark",
+        f"ws://127.0.0.1:{SPARK_PORT}/v3.5/chat",
+        "5f3a9c1e",
+        TEST_KEYS["SPARK_API_KEY"],
+        TEST_KEYS["SPARK_API_SECRET"],
+    )
+
+
+async def test_the_websocket_library_would_log_the_signed_url_at_debug_level(
+    spark_upstream: SparkUpstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = sign_url(spark_provider().url, TEST_KEYS["SPARK_API_KEY"], TEST_KEYS["SPARK_API_SECRET"])
+    async with connect(url, proxy=None):
+        pass
+    assert "authorization=" in caplog.text  # what the provider must prevent
+
+
+async def test_the_provider_never_logs_the_signed_url(
+    spark_upstream: SparkUpstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Everything the provider's loggers emit, whatever the site's logging configuration.
+    caplog.set_level(logging.DEBUG, logger="chat")
+    logging.getLogger("chat").addHandler(caplog.handler)
+    request = ChatRequest("sp-plain", [Turn("user", "Hi")])
+    try:
+        logging.getLogger("chat.providers.spark").debug("probe: debug records are captured")
+        events = [e async for e in spark_provider().stream(request, Timeouts(2, 3, 3))]
+    finally:
+        logging.getLogger("chat").removeHandler(caplog.handler)
+    assert (
+        "".join(e.text for e in events if isinstance(e, TextDelta))
+        == TRANSCRIPTS["sp-plain"][1].text
+    )
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name != LOGGER)
+    assert "probe: debug records are captured" in ours
+    assert "authorization" not in ours.lower()
+    for secret in (TEST_KEYS["SPARK_API_KEY"], TEST_KEYS["SPARK_API_SECRET"]):
+        assert secret not in ours

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import re
 import threading
 import time
@@ -64,6 +65,7 @@ _REASONS = {
     500: "Server Error",
 }
 _PAIR = re.compile(r'(\w+)="([^"]*)"')
+LOGGER = "fake_spark"  # the server's own log, which does show the URLs it receives
 
 
 def refusal(status: int) -> Response:
@@ -123,7 +125,12 @@ class SparkUpstream:
 
     async def _start(self, port: int) -> None:
         self._server = await serve(
-            self._handle, "127.0.0.1", port, process_request=self._check, ping_interval=None
+            self._handle,
+            "127.0.0.1",
+            port,
+            process_request=self._check,
+            ping_interval=None,
+            logger=logging.getLogger(LOGGER),
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
