@@ -18,12 +18,14 @@ is rendered and saved once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
 from dataclasses import replace
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -116,6 +118,7 @@ class Generation:
         self.first_token_ms: int | None = None
         self.stop_requested = False
         self.pump_done = False
+        self.closing = False
 
     @property
     def seq(self) -> int:
@@ -153,9 +156,7 @@ class Generation:
         self.pump_done = True
         self.wake.set()
         await publisher
-        for task in helpers:
-            task.cancel()
-        await asyncio.gather(*helpers, return_exceptions=True)
+        await self._stop_helpers(helpers)
         await self.save_and_announce(status, error)
 
     async def pump(self) -> None:
@@ -245,15 +246,37 @@ class Generation:
                 self.pump_task.cancel()
                 return
 
+    async def _stop_helpers(self, helpers: list[asyncio.Task[None]]) -> None:
+        """End the checkpointer and the control loop. The control loop is told by a message on
+        its own channel, not by cancellation alone: redis-py can turn the cancellation of a
+        blocking pop into a TimeoutError, which the loop would take for a hiccup."""
+        self.closing = True
+        checkpointer, control = helpers[1], helpers[0]
+        checkpointer.cancel()
+        with contextlib.suppress(Exception):
+            await self.layer.send(self.channel, {"type": "reply.closed"})
+        await asyncio.wait(helpers, timeout=5)
+        control.cancel()  # only matters if the layer lost the message
+
     async def control_loop(self) -> None:
-        while True:
-            message = await self.layer.receive(self.channel)
+        while not self.closing:
+            try:
+                message = await self.layer.receive(self.channel)
+            except Exception:  # a layer hiccup must not leave the reply deaf to stop and sync
+                if self.closing:
+                    return
+                log.warning("reply %s: channel layer receive failed", self.reply_id, exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
             kind = message.get("type")
+            if kind == "reply.closed":
+                return
             if kind == "reply.stop":
                 self.stop_requested = True
                 self.pump_task.cancel()
-            elif kind == "reply.sync":
-                await self.layer.send(message["reply_to"], self._catchup(message.get("after")))
+            elif kind == "reply.sync":  # a full channel drops the answer: the listener re-asks
+                with contextlib.suppress(ChannelFull):
+                    await self.layer.send(message["reply_to"], self._catchup(message.get("after")))
 
     def _catchup(self, after: object) -> dict[str, object]:
         seq = self.seq

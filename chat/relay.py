@@ -10,10 +10,13 @@ client never shows wrong text. `reply.end` carries the final reply.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -21,11 +24,20 @@ from chat import sse, store
 from chat.generation import LOCAL_CHANNEL_PREFIX, group_name
 from chat.models import Message
 
+log = logging.getLogger(__name__)
+
 SYNC_TIMEOUT = 2.0
 
 
-def end_frame(reply: Message) -> bytes:
-    return sse.frame("end", store.end_payload(reply), reply.seq)
+def end_frame(reply: Message, last: int | None = None) -> bytes:
+    return sse.frame("end", store.end_payload(reply), end_id(reply.seq, last))
+
+
+def end_id(seq: int, last: int | None) -> int:
+    """A reply ended from its checkpoint (its process died, or a stop went unanswered) has the
+    checkpoint's sequence number, which can be below deltas already sent: `end` still comes
+    last, so that ids only grow on a stream and across its reconnections."""
+    return seq if last is None else max(seq, last + 1)
 
 
 class Listener:
@@ -36,11 +48,12 @@ class Listener:
         self.synced = False
         self.early: list[dict[str, object]] = []
         self.sync_sent_at = 0.0
+        self._receiving: asyncio.Future[dict[str, object]] | None = None
 
     async def events(self) -> AsyncIterator[bytes]:
         yield sse.retry(1000)
         if self.reply.is_finished:
-            yield end_frame(self.reply)
+            yield end_frame(self.reply, self.last)
             return
         channel = await self.layer.new_channel(LOCAL_CHANNEL_PREFIX)
         group = group_name(self.reply.pk)
@@ -54,6 +67,33 @@ class Listener:
 
     async def _relay(self, channel: str) -> AsyncIterator[bytes]:
         await self._request_sync(channel)
+        try:
+            async for chunk in self._follow(channel):
+                yield chunk
+        finally:
+            if self._receiving is not None:
+                self._receiving.cancel()
+                # redis-py may end a cancelled pop with an error instead: consume it.
+                self._receiving.add_done_callback(_consume_result)
+
+    async def _next_message(self, channel: str, wait: float) -> dict[str, object] | None:
+        """The next message, or None after `wait` seconds. The pending receive is kept across
+        calls, never cancelled on a timeout: cancelling a blocking Redis pop mid-read breaks
+        the connection it runs on. A failing layer counts as a quiet tick (the database is
+        checked then), never as the end of the stream."""
+        if self._receiving is None:
+            self._receiving = asyncio.ensure_future(self.layer.receive(channel))
+        done, _ = await asyncio.wait({self._receiving}, timeout=wait)
+        if not done:
+            return None
+        receiving, self._receiving = self._receiving, None
+        try:
+            return receiving.result()
+        except Exception:
+            log.warning("channel layer receive failed; checking the database", exc_info=True)
+            return None
+
+    async def _follow(self, channel: str) -> AsyncIterator[bytes]:
         closes_at = time.monotonic() + settings.CHAT_STREAM_MAX_AGE
         while True:
             remaining = closes_at - time.monotonic()
@@ -62,9 +102,8 @@ class Listener:
             wait = min(settings.CHAT_PING_INTERVAL, remaining)
             if not self.synced:
                 wait = min(wait, max(0.05, self.sync_sent_at + SYNC_TIMEOUT - time.monotonic()))
-            try:
-                message = await asyncio.wait_for(self.layer.receive(channel), wait)
-            except TimeoutError:
+            message = await self._next_message(channel, wait)
+            if message is None:
                 ended = await self._check_database()
                 if ended is not None:
                     yield ended
@@ -76,7 +115,8 @@ class Listener:
                 continue
             kind = message["type"]
             if kind == "reply.end":
-                yield sse.frame("end", _end_data(message), message["seq"])
+                seq = int(message["seq"])  # type: ignore[call-overload]
+                yield sse.frame("end", _end_data(message), end_id(seq, self.last))
                 return
             if kind == "reply.catchup":
                 for chunk in self._apply_catchup(message):
@@ -85,6 +125,8 @@ class Listener:
                     for chunk in self._apply_delta(early):
                         yield chunk
                 self.early.clear()
+                if not self.synced:  # a gap right after the catch-up
+                    await self._request_sync(channel)
             elif kind == "reply.delta":
                 if not self.synced:
                     self.early.append(message)
@@ -98,15 +140,18 @@ class Listener:
         self.synced = False
         self.sync_sent_at = time.monotonic()
         worker = self.reply.worker_channel
-        if worker:
-            await self.layer.send(
-                worker, {"type": "reply.sync", "reply_to": channel, "after": self.last}
-            )
+        if worker:  # a full channel refuses the request: asked again after SYNC_TIMEOUT
+            with contextlib.suppress(ChannelFull):
+                await self.layer.send(
+                    worker, {"type": "reply.sync", "reply_to": channel, "after": self.last}
+                )
 
     def _apply_catchup(self, message: dict[str, object]) -> list[bytes]:
         seq = int(message["seq"])  # type: ignore[call-overload]
         if self.synced and self.last is not None and seq <= self.last:
             return []  # an answer to an older sync
+        if message["from"] is not None and message["from"] != self.last:
+            return []  # an answer to an older sync, from where this stream no longer is
         self.synced = True
         frames = []
         data = _text_data(message)
@@ -133,7 +178,7 @@ class Listener:
         reply = await database_sync_to_async(store.load_reply)(self.reply.pk)
         if reply is None or reply.is_finished:
             return (
-                end_frame(reply)
+                end_frame(reply, self.last)
                 if reply is not None
                 else sse.frame(
                     "end",
@@ -153,6 +198,11 @@ class Listener:
         return None
 
 
+def _consume_result(future: asyncio.Future[object]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 def _text_data(message: dict[str, object]) -> dict[str, object]:
     data: dict[str, object] = {"text": message["text"]}
     if message.get("reasoning"):
@@ -170,8 +220,9 @@ async def request_stop(reply: Message, wait: float = 10.0) -> Message:
     if reply.is_finished:
         return reply
     layer = get_channel_layer()
-    if reply.worker_channel:
-        await layer.send(reply.worker_channel, {"type": "reply.stop"})
+    if reply.worker_channel:  # refused by a full channel: ended from the database below
+        with contextlib.suppress(ChannelFull):
+            await layer.send(reply.worker_channel, {"type": "reply.stop"})
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         await asyncio.sleep(0.05)

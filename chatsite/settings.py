@@ -113,7 +113,16 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # Longer than channels-redis's blocking receive (BZPOPMIN, 5 s):
+                        # redis-py 8 made 5 s the default socket timeout, which makes an
+                        # idle receive fail with TimeoutError (django/channels_redis#422).
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                    }
+                ],
                 "capacity": CHANNEL_CAPACITY,
                 "expiry": 60,
                 # Several sites (or test runs) can share one Redis under different prefixes.
@@ -180,7 +189,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"chat": {"handlers": ["console"], "level": env_str("CHAT_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "chat": {
+            "handlers": ["console"],
+            "level": env_str("CHAT_LOG_LEVEL", "INFO"),
+            "propagate": False,  # daphne also logs the root logger: once is enough
+        }
+    },
 }
 
 # --- Chat -----------------------------------------------------------------------------------
