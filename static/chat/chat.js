@@ -12,6 +12,7 @@
     const SENTINEL = '987654321'; // the id placeholder in the data-url-* templates
     const RETRYABLE = new Set(['error', 'interrupted', 'stopped']);
     const UNFINISHED = new Set(['pending', 'streaming']);
+    const MAX_STAMPS = 200;
     const maxChars = Number(app.dataset.maxChars) || Infinity;
     const byId = (id) => document.getElementById(id);
     const els = {
@@ -102,11 +103,23 @@
       els.messages.scrollTop = els.messages.scrollHeight;
     }
 
-    // Keep the newest text in view while the reader is at the bottom; leave them be otherwise.
+    // Keep the newest text in view while the reader is at the bottom; leave them be once they
+    // scroll up. Scroll at most once a frame, and read the layout only on scroll events, so a
+    // fast stream does not force a layout per delta.
+    let pinned = true;
+    let scrollQueued = false;
+    els.messages.addEventListener('scroll', () => {
+      pinned = nearBottom();
+    }, { passive: true });
+
     function following(change) {
-      const stick = nearBottom();
       change();
-      if (stick) scrollToBottom();
+      if (!pinned || scrollQueued) return;
+      scrollQueued = true;
+      requestAnimationFrame(() => {
+        scrollQueued = false;
+        if (pinned) scrollToBottom(); // unless the reader scrolled up meanwhile
+      });
     }
 
     function setTitle(title) {
@@ -161,6 +174,7 @@
         els.messages.append(userMessage(sent.message));
         const reply = replyElement(sent.reply);
         els.messages.append(reply);
+        pinned = true;
         scrollToBottom();
         conversationTouched(content);
         startStream(reply, sent.stream_url);
@@ -320,8 +334,12 @@
       source.addEventListener('delta', (event) => {
         const d = data(event);
         if (!d) return;
-        stream.times.push(performance.now().toFixed(1));
-        stream.el.dataset.deltaTimes = stream.times.join(',');
+        // Arrival times (performance.now) of the first deltas, for tests and diagnostics.
+        stream.el.dataset.deltaCount = String(Number(stream.el.dataset.deltaCount || 0) + 1);
+        if (stream.times.length < MAX_STAMPS) {
+          stream.times.push(performance.now().toFixed(1));
+          stream.el.dataset.deltaTimes = stream.times.join(',');
+        }
         setReconnecting(stream, false);
         following(() => showText(stream, d, false));
       });
