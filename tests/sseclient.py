@@ -90,3 +90,14 @@ class SiteClient:
             elif event.event == "end":
                 text = str(event.data["content"])
         return text, seen
+
+
+def live_text(events: list[Event]) -> str:
+    """What the page shows before `end` replaces it: deltas appended, snapshots replacing."""
+    text = ""
+    for event in events:
+        if event.event == "delta":
+            text += str(event.data["text"])
+        elif event.event == "snapshot":
+            text = str(event.data["text"])
+    return text

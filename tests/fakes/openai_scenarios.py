@@ -167,6 +167,8 @@ SCENARIOS.update(
 # --- Streams for the streaming tests (test_streaming.py, test_streaming_failures.py) ---------
 
 SLOW_TEXT = "".join(f"word{i} " for i in range(40))  # what oa-slow sends
+STEADY_PIECES = [f"step{i} " for i in range(40)]
+STEADY_TEXT = "".join(STEADY_PIECES)
 STOPPABLE_TEXT = "".join(f"part{i} " for i in range(80))
 SEPARATORS_PIECES = ["Line one\r\n", "line two\u2028same line", "\rcr ", "中文\n\n- item"]
 SEPARATORS_TEXT = "".join(SEPARATORS_PIECES)
@@ -187,6 +189,11 @@ def _key_in_midstream_error(rec: Recorded) -> Scenario:
 
 SCENARIOS.update(
     {
+        # oa-plain's pieces, 1 s after the headers and 100 ms apart: a listener that connects
+        # after the POST sees every piece as its own delta, even on a busy machine.
+        "oa-exact": _paced(["Hello", "!", " 你好", "，世界", " 🌏"], delay=0.1, first_delay=1.0),
+        # 40 chunks at 50 ms: time to disconnect, reconnect and join in the middle.
+        "oa-steady": _text_stream(STEADY_PIECES),
         # 80 chunks at 100 ms, only for the stop test: its request is the last of its model.
         "oa-stoppable": _text_stream([f"part{i} " for i in range(80)], delay=0.1),
         "oa-separators": _text_stream(SEPARATORS_PIECES),

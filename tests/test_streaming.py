@@ -1,0 +1,364 @@
+"""Replies streamed through a real daphne process: exact events, resuming, several listeners,
+disconnects, stop, and checkpoints (DESIGN.md, "Event stream contract")."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.contrib.auth.models import User
+
+from chat import store
+from chat.models import Conversation, Message
+from chat.render import render_markdown
+from tests.conftest import Daphne
+from tests.fakes.openai_scenarios import (
+    CODE_REPLY,
+    PLAIN_TEXT,
+    SEPARATORS_PIECES,
+    SEPARATORS_TEXT,
+    SLOW_TEXT,
+    STEADY_TEXT,
+    STOPPABLE_TEXT,
+)
+from tests.fakes.upstream import FakeUpstream
+from tests.sseclient import Event, SiteClient, live_text
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EVENT_STREAM = {"Accept": "text/event-stream"}
+
+
+def wait_finished(reply_id: object, timeout: float = 20.0) -> Message:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reply = Message.objects.get(pk=reply_id)
+        if reply.is_finished:
+            return reply
+        time.sleep(0.05)
+    raise AssertionError(f"reply {reply_id} did not finish")
+
+
+def frame(event: str, data: object, event_id: int) -> bytes:
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {event_id}\nevent: {event}\ndata: {payload}\n\n".encode()
+
+
+def test_a_paced_reply_streams_these_exact_events(site: SiteClient) -> None:
+    reply, url = site.ask("openai:oa-exact")
+
+    events = list(site.events(url))
+
+    assert [(e.event, e.id, e.data) for e in events] == [
+        ("delta", "1", {"text": "Hello"}),
+        ("delta", "2", {"text": "!"}),
+        ("delta", "3", {"text": " 你好"}),
+        ("delta", "4", {"text": "，世界"}),
+        ("delta", "5", {"text": " 🌏"}),
+        (
+            "end",
+            "6",
+            {
+                "status": "complete",
+                "content": PLAIN_TEXT,
+                "reasoning": "",
+                "html": f"<p>{PLAIN_TEXT}</p>",
+                "error": "",
+                "usage": {"input_tokens": 9, "output_tokens": 7},
+                "finish_reason": "stop",
+            },
+        ),
+    ]
+    saved = Message.objects.get(pk=reply["id"])
+    assert (saved.status, saved.content, saved.seq, saved.worker_channel) == (
+        "complete",
+        PLAIN_TEXT,
+        6,
+        "",
+    )
+
+
+def test_a_finished_reply_streams_its_end_at_once_with_exact_bytes_and_headers(
+    site: SiteClient,
+) -> None:
+    reply, url = site.ask("openai:oa-plain")
+    saved = wait_finished(reply["id"])
+
+    with site.http.stream("GET", url, headers=EVENT_STREAM) as response:
+        body = response.read()
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream"
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["x-accel-buffering"] == "no"
+    assert "content-encoding" not in response.headers
+    assert "content-length" not in response.headers
+    assert body == b"retry: 1000\n\n" + frame("end", store.end_payload(saved), saved.seq)
+    assert not body.startswith(b"\xef\xbb\xbf")
+
+
+def test_a_finished_reply_sends_only_end_whatever_the_client_has_seen(site: SiteClient) -> None:
+    reply, url = site.ask("openai:oa-plain")
+    end_id = str(wait_finished(reply["id"]).seq)
+
+    for last_event_id in (None, "0", "3"):
+        events = list(site.events(url, last_event_id=last_event_id))
+        assert [(e.event, e.id) for e in events] == [("end", end_id)]
+        assert events[0].data["content"] == PLAIN_TEXT
+    for last_event_id in (end_id, "99"):  # ids only grow on a stream, even past the end's
+        events = list(site.events(url, last_event_id=last_event_id))
+        assert [e.event for e in events] == ["end"]
+        assert int(events[0].id) > int(last_event_id)
+        assert events[0].data["content"] == PLAIN_TEXT
+
+
+@pytest.mark.parametrize("split", ["", "@bytes", "@utf8"])
+def test_a_reply_split_anywhere_upstream_arrives_whole(site: SiteClient, split: str) -> None:
+    reply, url = site.ask(f"openai:oa-plain{split}")
+
+    text, events = site.stream_text(url)
+
+    assert PLAIN_TEXT.startswith(live_text(events))  # a fast reply may end before we listen
+    assert text == PLAIN_TEXT
+    assert wait_finished(reply["id"]).content == PLAIN_TEXT
+
+
+def test_line_breaks_and_separators_in_deltas_stay_inside_their_events(site: SiteClient) -> None:
+    _reply, url = site.ask("openai:oa-separators")
+
+    events = list(site.events(url))
+
+    assert [e.data["text"] for e in events if e.event == "delta"] == SEPARATORS_PIECES
+    assert events[-1].data["content"] == SEPARATORS_TEXT
+
+
+def test_the_end_event_carries_the_rendered_markdown(site: SiteClient) -> None:
+    _reply, url = site.ask("openai:oa-code")
+
+    end = list(site.events(url))[-1]
+
+    assert end.data["content"] == CODE_REPLY
+    assert str(end.data["html"]).startswith('<p>Here:</p>\n<div class="codehilite"><pre>')
+    assert '<span class="nb">print</span>' in str(end.data["html"])
+
+
+def test_hostile_markup_from_the_model_ends_as_inert_html(site: SiteClient) -> None:
+    _reply, url = site.ask("openai:oa-xss")
+
+    end = list(site.events(url))[-1].data
+
+    html = str(end["html"])
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "javascript:" not in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+
+
+def test_a_length_cut_reply_is_complete_with_its_finish_reason(site: SiteClient) -> None:
+    _reply, url = site.ask("openai:oa-length")
+
+    end = list(site.events(url))[-1].data
+
+    assert (end["status"], end["content"], end["finish_reason"]) == (
+        "complete",
+        "Cut short",
+        "length",
+    )
+
+
+def test_resuming_with_last_event_id_continues_without_gap_or_duplicate(
+    site: SiteClient,
+) -> None:
+    reply, url = site.ask("openai:oa-steady")
+    first = list(site.events(url, limit=5))
+    time.sleep(0.5)  # deltas go out while nobody listens
+
+    rest = list(site.events(url, last_event_id=first[-1].id))
+
+    assert [e.event for e in rest[:-1]] == ["delta"] * (len(rest) - 1)
+    assert int(rest[0].id) > int(first[-1].id) + 1  # one catch-up delta for what was missed
+    ids = [int(e.id) for e in first + rest]
+    assert ids == sorted(set(ids))
+    assert live_text(first) + live_text(rest) == STEADY_TEXT
+    assert rest[-1].data["content"] == STEADY_TEXT
+    assert wait_finished(reply["id"]).content == STEADY_TEXT
+
+
+def test_reconnecting_without_last_event_id_mid_reply_starts_with_a_snapshot(
+    site: SiteClient,
+) -> None:
+    _reply, url = site.ask("openai:oa-steady")
+    seen = list(site.events(url, limit=3))
+
+    events = list(site.events(url))
+
+    assert events[0].event == "snapshot"
+    assert int(events[0].id) >= 3
+    assert str(events[0].data["text"]).startswith(live_text(seen))
+    assert [e.event for e in events[1:-1]] == ["delta"] * (len(events) - 2)
+    assert live_text(events) == STEADY_TEXT
+    assert events[-1].data["content"] == STEADY_TEXT
+
+
+def test_a_second_listener_gets_the_same_final_text(site: SiteClient) -> None:
+    _reply, url = site.ask("openai:oa-steady")
+    first_started = threading.Event()
+
+    def listen(signal: threading.Event | None) -> list[Event]:
+        events = []
+        for event in site.events(url):
+            events.append(event)
+            if signal is not None and len(events) == 3:
+                signal.set()
+        return events
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(listen, first_started)
+        assert first_started.wait(10)
+        second = pool.submit(listen, None)
+        events_1, events_2 = first.result(30), second.result(30)
+
+    assert live_text(events_1) == live_text(events_2) == STEADY_TEXT
+    assert events_1[-1] == events_2[-1]
+    assert events_1[-1].data["content"] == STEADY_TEXT
+    assert events_2[0].event == "snapshot"
+
+
+def test_a_client_that_disconnects_mid_reply_loses_nothing(site: SiteClient) -> None:
+    reply, url = site.ask("openai:oa-steady")
+    assert len(list(site.events(url, limit=3))) == 3
+
+    saved = wait_finished(reply["id"])
+
+    assert (saved.status, saved.content, saved.error) == ("complete", STEADY_TEXT, "")
+    assert saved.html == render_markdown(STEADY_TEXT)
+
+
+def test_stop_closes_the_upstream_and_keeps_the_partial_text(
+    site: SiteClient, fake_upstream: FakeUpstream
+) -> None:
+    reply, url = site.ask("openai:oa-stoppable")
+    events: list[Event] = []
+    some_deltas = threading.Event()
+
+    def listen() -> None:
+        for event in site.events(url):
+            events.append(event)
+            if len(events) == 4:
+                some_deltas.set()
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    assert some_deltas.wait(10)
+
+    response = site.http.post(f"/api/replies/{reply['id']}/stop")
+    listener.join(15)
+
+    assert response.status_code == 200
+    stopped = response.json()
+    assert stopped["status"] == "stopped"
+    assert len(stopped["content"]) >= len(live_text(events[:4]))
+    assert STOPPABLE_TEXT.startswith(stopped["content"])
+    assert stopped["content"] != STOPPABLE_TEXT
+    closed = fake_upstream.wait_closed("oa-stoppable")
+    assert closed.finished_writing is None  # it was cut off before the end of its transcript
+    end = events[-1]
+    assert (end.event, end.data["status"], end.data["content"], end.data["error"]) == (
+        "end",
+        "stopped",
+        stopped["content"],
+        "",
+    )
+    assert live_text(events) == stopped["content"]
+    saved = Message.objects.get(pk=reply["id"])
+    assert (saved.status, saved.content) == ("stopped", stopped["content"])
+
+
+def test_the_partial_text_is_checkpointed_at_a_bounded_rate(site: SiteClient) -> None:
+    reply, _url = site.ask("openai:oa-slow")
+    writes: dict[object, str] = {}  # updated_at -> content, while the reply streams
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        row = Message.objects.values("status", "content", "updated_at").get(pk=reply["id"])
+        if row["status"] != "streaming":
+            break
+        if row["content"]:
+            writes[row["updated_at"]] = row["content"]
+        time.sleep(0.02)
+
+    stamps = sorted(writes)
+    texts = [writes[s] for s in stamps]
+    assert len(texts) >= 3  # the text grows in the database while it streams
+    assert all(b.startswith(a) and len(b) > len(a) for a, b in itertools.pairwise(texts))
+    assert all(SLOW_TEXT.startswith(t) for t in texts)
+    assert len(texts) < 40 / 2  # 40 deltas
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(stamps)]
+    assert min(gaps) >= 0.45  # CHAT_CHECKPOINT_INTERVAL is 0.5 s in the tests
+    assert wait_finished(reply["id"]).content == SLOW_TEXT
+
+
+def test_regenerating_streams_a_new_reply_and_hides_the_old_one(site: SiteClient) -> None:
+    reply, url = site.ask("openai:oa-plain")
+    list(site.events(url))
+
+    response = site.http.post(f"/api/replies/{reply['id']}/regenerate")
+
+    assert response.status_code == 202
+    new = response.json()
+    text, _events = site.stream_text(new["stream_url"])
+    assert text == PLAIN_TEXT
+    conv = site.http.get(f"/api/conversations/{site.conversation_of(reply['id'])}").json()
+    assert [m["id"] for m in conv["messages"]][-1] == new["reply"]["id"]
+    assert reply["id"] not in [m["id"] for m in conv["messages"]]
+
+
+def test_the_upstream_gets_the_system_prompt_and_the_history_without_failed_replies(
+    site: SiteClient, fake_upstream: FakeUpstream
+) -> None:
+    conv = site.new_conversation("openai:oa-plain", system_prompt="Be brief.")
+    first = site.send(conv["id"], "First question")
+    site.stream_text(first["stream_url"])
+    site.http.patch(f"/api/conversations/{conv['id']}", json={"model": "openai:oa-500"})
+    failed = site.send(conv["id"], "Second question")
+    site.stream_text(failed["stream_url"])
+    site.http.patch(f"/api/conversations/{conv['id']}", json={"model": "openai:oa-history"})
+
+    last = site.send(conv["id"], "Third question")
+    site.stream_text(last["stream_url"])
+
+    sent = fake_upstream.requests_for("oa-history")[-1].json
+    assert isinstance(sent, dict)
+    assert (sent["model"], sent["stream"]) == ("oa-history", True)
+    assert sent["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "First question"},
+        {"role": "assistant", "content": PLAIN_TEXT},
+        {"role": "user", "content": "Second question"},
+        {"role": "user", "content": "Third question"},
+    ]
+
+
+def test_the_stream_needs_an_event_stream_accept_header(site: SiteClient) -> None:
+    reply, _url = site.ask("openai:oa-plain")
+
+    response = site.http.get(f"/api/replies/{reply['id']}/events")
+
+    assert response.status_code == 406
+    assert response.json() == {"error": "This endpoint serves text/event-stream only."}
+
+
+def test_another_users_reply_stream_is_not_found(site: SiteClient, daphne: Daphne) -> None:
+    stranger = User.objects.create_user("dave", password="another-horse-battery-7")
+    conv = Conversation.objects.create(owner=stranger, model="demo")
+    Message.objects.create(conversation=conv, role="user", content="Private")
+    theirs = store.new_reply(conv, "")
+
+    response = site.http.get(f"/api/replies/{theirs.pk}/events", headers=EVENT_STREAM)
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "Not found."}
+    assert "Private" not in response.text
