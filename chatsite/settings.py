@@ -116,10 +116,12 @@ if REDIS_URL:
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        # Longer than channels-redis's blocking receive (BZPOPMIN, 5 s):
-                        # redis-py 8 made 5 s the default socket timeout, which makes an
-                        # idle receive fail with TimeoutError (django/channels_redis#422).
-                        "socket_timeout": 30,
+                        # No socket timeout, as before redis-py 8 (which made it 5 s): an idle
+                        # receive blocks in BZPOPMIN for 5 s and then failed with TimeoutError
+                        # (django/channels_redis#422), and with any timeout set, redis-py sends
+                        # through asyncio.wait_for, which on Python 3.11 can swallow the
+                        # cancellation of a receive, leaving its task running for ever.
+                        "socket_timeout": None,
                         "socket_connect_timeout": 5,
                     }
                 ],

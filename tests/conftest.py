@@ -21,7 +21,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponse
 from django.test import Client
 
-from chat.models import Conversation
+from chat.models import Conversation, Message
 from tests.fakes.scenarios import all_scenarios
 from tests.fakes.upstream import FakeUpstream
 from tests.sseclient import SiteClient
@@ -215,3 +215,14 @@ def anonymous_api(db: None) -> JsonApi:
 @pytest.fixture
 def other_conversation(other_user: User) -> Conversation:
     return Conversation.objects.create(owner=other_user, title="Not yours", model="demo")
+
+
+def wait_finished(reply_id: object, timeout: float = 20.0) -> Message:
+    """The reply from the database once it has ended (whatever the outcome)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reply = Message.objects.get(pk=reply_id)
+        if reply.is_finished:
+            return reply
+        time.sleep(0.05)
+    raise AssertionError(f"reply {reply_id} did not finish within {timeout} s")
