@@ -331,6 +331,26 @@ def test_openai_upstream_reply_streams_from_the_fake_server(
     assert Conversation.objects.get(pk=conversation_id(page)).model == "openai:oa-slow"
 
 
+def test_reasoning_shows_in_a_collapsible_thinking_block(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    open_page(page, daphne, live_user)
+    page.select_option("#model-picker", "openai:oa-t-deepseek-reasoning")
+    reply = send(page, "What is two plus two?")
+    wait_finished(reply)
+    thinking = reply.locator("details.thinking")
+    expect(thinking).to_be_attached()
+    expect(thinking.locator(".thinking-text")).to_have_text("Two plus two is four.")
+    expect(thinking.locator(".thinking-text")).to_be_hidden()  # collapsed
+    thinking.locator("summary").click()
+    expect(thinking.locator(".thinking-text")).to_be_visible()
+    expect(reply.locator(".message-body")).to_have_text("The answer is 4.")
+    page.reload()
+    expect(page.locator(".from-assistant details.thinking .thinking-text")).to_have_text(
+        "Two plus two is four."
+    )
+
+
 def test_chinese_browser_gets_the_chinese_page(page: Page, daphne: Daphne, live_user: User) -> None:
     context = page.context.browser.new_context(locale="zh-CN")
     try:
