@@ -117,7 +117,7 @@ async def relay_openai_stream(
             data = sse.data.strip()
             if data.startswith("[DONE]"):
                 state.done = True
-                continue
+                break
             if not data:
                 continue
             try:
@@ -136,6 +136,8 @@ async def relay_openai_stream(
                     obj = {"error": {"message": value}}
                 raise stream_error(provider, obj if isinstance(obj, dict) else {})
         parser.unknown_fields.clear()
+        if state.done:
+            break  # nothing follows [DONE]; a proxy may hold the connection open after it
     # [DONE] may come without its blank line (llama.cpp): the parser then never dispatches it.
     if not state.done:
         state.done = parser.pending_data().strip().startswith("[DONE]")

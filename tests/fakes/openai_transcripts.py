@@ -142,6 +142,10 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
             text="Partial answer",
         ),
     ),
+    "oa-t-done-held-open": (
+        Scenario(body=frame(text_events("Done.", usage=(2, 2))), hang=True),
+        Expected("Done.", usage=(2, 2), raw_finish="stop"),
+    ),
     "oa-t-truncated": (
         Scenario(body=frame([(None, oa({"content": "Cut"})), (None, oa({"content": " off"}))])),
         failed("closed the connection before the reply was finished", text="Cut off"),
