@@ -14,8 +14,9 @@ from chat.relay import Listener
 
 
 def _last_event_id(request: HttpRequest) -> int | None:
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
-    if raw is None or not raw.strip().isdigit():
+    raw = (request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "").strip()
+    # Our ids are ASCII digits. str.isdigit alone also accepts "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()):
         return None
     return int(raw)
 
