@@ -233,3 +233,18 @@ def test_another_users_reply_stream_is_not_found(site: SiteClient, daphne: Daphn
     assert response.status_code == 404
     assert response.json() == {"error": "Not found."}
     assert "Private" not in response.text
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "²"])
+def test_a_last_event_id_that_is_not_a_plain_number_is_ignored(
+    site: SiteClient, value: str
+) -> None:
+    reply, url = site.ask("openai:oa-plain")
+    saved = wait_finished(reply["id"])
+    expected = b"retry: 1000\n\n" + frame("end", store.end_payload(saved), saved.seq)
+
+    header = {**EVENT_STREAM, "Last-Event-ID": value.encode("latin-1", "replace")}
+    with site.http.stream("GET", url, headers=header) as by_header:
+        assert (by_header.status_code, by_header.read()) == (200, expected)
+    query = site.http.get(url, params={"last_event_id": value}, headers=EVENT_STREAM)
+    assert (query.status_code, query.content) == (200, expected)
