@@ -161,9 +161,12 @@ def events_from(provider: str, raw: str | bytes) -> tuple[list[Event], Usage | N
     header = frame.get("header") if isinstance(frame, dict) else None
     if not isinstance(header, dict):
         raise UpstreamError(f"{provider} sent a malformed frame.", kind="malformed")
-    code = header.get("code", 0)
-    if code not in (0, "0", None):
-        number = _int(code) if _int(code) is not None else -1
+    code = header.get("code") or 0
+    if code not in (0, "0"):
+        try:
+            number = int(code)
+        except (TypeError, ValueError):
+            number = -1
         raise frame_error(provider, number, str(header.get("message") or ""))
     payload = _dict(_dict(frame).get("payload"))
     choices = _dict(payload.get("choices"))
@@ -192,21 +195,28 @@ class SparkProvider:
     api_secret: str
 
     async def stream(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+        usage: Usage | None = None
         try:
             async with await self._connect(request.model, timeouts) as ws:
                 frame = json.dumps(spark_frame(self.app_id, request), ensure_ascii=False)
                 try:
                     await ws.send(frame)
                 except ConnectionClosed:
-                    raise UpstreamError(
-                        f"{self.label} closed the connection before the question was sent.",
-                        kind="interrupted",
-                        retryable=True,
-                    ) from None
-                async for event in self._frames(ws, timeouts):
-                    yield event
+                    raise self._closed_early() from None
+                # Frames until status 2: the first within first_byte seconds, then idle.
+                limit, last = timeouts.first_byte, False
+                while not last:
+                    raw = await self._receive(ws, limit)
+                    limit = timeouts.idle
+                    events, frame_usage, last = events_from(self.label, raw)
+                    usage = frame_usage or usage
+                    for event in events:
+                        yield event
         except UpstreamError as exc:
             raise exc.redacted(self.api_key, self.api_secret) from None
+        if usage is not None:
+            yield usage
+        yield Finish("stop", "")  # Spark has no finish reason: status 2 is a normal end
 
     async def _connect(self, domain: str, timeouts: Timeouts) -> ClientConnection:
         signed = sign_url(chat_url(self.url, domain), self.api_key, self.api_secret)
@@ -246,30 +256,20 @@ class SparkProvider:
                 retryable=True,
             ) from None
 
-    async def _frames(self, ws: ClientConnection, timeouts: Timeouts) -> AsyncIterator[Event]:
-        """Frames until status 2: the first within first_byte seconds, the others within idle."""
-        limit, usage = timeouts.first_byte, None
-        while True:
-            try:
-                async with asyncio.timeout(limit):
-                    raw = await ws.recv()
-            except TimeoutError:
-                raise UpstreamError(
-                    f"{self.label} stopped answering (timed out).", kind="timeout", retryable=True
-                ) from None
-            except ConnectionClosed:
-                raise UpstreamError(
-                    f"{self.label} closed the connection before the reply was finished.",
-                    kind="interrupted",
-                    retryable=True,
-                ) from None
-            limit = timeouts.idle
-            events, frame_usage, last = events_from(self.label, raw)
-            usage = frame_usage or usage
-            for event in events:
-                yield event
-            if last:
-                break
-        if usage is not None:
-            yield usage
-        yield Finish("stop", "")  # Spark has no finish reason: status 2 is a normal end
+    async def _receive(self, ws: ClientConnection, limit: float) -> str | bytes:
+        try:
+            async with asyncio.timeout(limit):
+                return await ws.recv()
+        except TimeoutError:
+            raise UpstreamError(
+                f"{self.label} stopped answering (timed out).", kind="timeout", retryable=True
+            ) from None
+        except ConnectionClosed:
+            raise self._closed_early() from None
+
+    def _closed_early(self) -> UpstreamError:
+        return UpstreamError(
+            f"{self.label} closed the connection before the reply was finished.",
+            kind="interrupted",
+            retryable=True,
+        )
