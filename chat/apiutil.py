@@ -42,6 +42,8 @@ def text_field(data: dict[str, Any], name: str, limit: int, *, required: bool = 
         raise ApiError(_("“%(name)s” must be text.") % {"name": name})
     if required and not value.strip():
         raise ApiError(_("“%(name)s” must not be empty.") % {"name": name})
+    if "\x00" in value:  # PostgreSQL cannot store it (Django's forms refuse it too)
+        raise ApiError(_("“%(name)s” must not contain null characters.") % {"name": name})
     if len(value) > limit:
         raise ApiError(
             _("“%(name)s” is too long: %(length)d characters, the limit is %(limit)d.")
