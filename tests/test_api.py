@@ -103,6 +103,15 @@ def test_creating_a_conversation_from_a_bad_body_is_refused(
     assert not Conversation.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["title", "system_prompt"])
+def test_a_null_character_is_refused_in_any_text_field(api: JsonApi, field: str) -> None:
+    response = api.post("/api/conversations", {field: "a\u0000b"})
+
+    assert response.status_code == 400
+    assert response.json() == {"error": f"“{field}” must not contain null characters."}
+    assert not Conversation.objects.exists()
+
+
 def test_a_system_prompt_over_its_limit_is_refused(api: JsonApi, settings: object) -> None:
     settings.CHAT_MAX_SYSTEM_PROMPT_CHARS = 10  # type: ignore[attr-defined]
 

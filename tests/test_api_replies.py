@@ -92,6 +92,16 @@ def test_an_empty_message_is_refused_and_nothing_is_stored(
     assert not Message.objects.exists()
 
 
+def test_a_message_with_a_null_character_is_refused_and_nothing_is_stored(
+    api: JsonApi, conversation: Conversation
+) -> None:
+    response = api.post(messages_url(conversation), {"content": "before\u0000after"})
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "“content” must not contain null characters."}
+    assert not Message.objects.exists()
+
+
 def test_a_message_without_content_is_refused(api: JsonApi, conversation: Conversation) -> None:
     assert api.post(messages_url(conversation), {}).status_code == 400
     assert api.post(messages_url(conversation), {"content": ["Hi"]}).status_code == 400
