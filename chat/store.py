@@ -109,6 +109,12 @@ def load_reply(reply_id: int) -> Message | None:
     return Message.objects.select_related("conversation").filter(pk=reply_id).first()
 
 
+def storable(text: str) -> str:
+    """Model text as the database can hold it: PostgreSQL refuses NUL in text, and a model
+    can send one (JSON "\\u0000"). It becomes U+FFFD, the usual mark of a character lost."""
+    return text.replace("\x00", "\ufffd")
+
+
 def checkpoint(reply_id: int, content: str, reasoning: str, seq: int) -> bool:
     """Save the partial text; False when the reply was ended meanwhile (by a stop elsewhere,
     or by the sweeper), which tells the generation to stop."""
@@ -116,8 +122,8 @@ def checkpoint(reply_id: int, content: str, reasoning: str, seq: int) -> bool:
         Message.objects.unfinished()
         .filter(pk=reply_id)
         .update(
-            content=content,
-            reasoning=reasoning,
+            content=storable(content),
+            reasoning=storable(reasoning),
             seq=seq,
             heartbeat_at=timezone.now(),
             updated_at=timezone.now(),
@@ -141,16 +147,16 @@ class Outcome:
 
 def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
     """Save the final reply (text rendered once); None if something else ended it first."""
-    html = render_markdown(outcome.content)
+    content = storable(outcome.content)
     updated = (
         Message.objects.unfinished()
         .filter(pk=reply_id)
         .update(
             status=outcome.status,
-            content=outcome.content,
-            reasoning=outcome.reasoning,
-            html=html,
-            error=outcome.error,
+            content=content,
+            reasoning=storable(outcome.reasoning),
+            html=render_markdown(content),
+            error=storable(outcome.error),
             input_tokens=outcome.input_tokens,
             output_tokens=outcome.output_tokens,
             finish_reason=outcome.finish_reason,
