@@ -248,3 +248,16 @@ def test_a_last_event_id_that_is_not_a_plain_number_is_ignored(
         assert (by_header.status_code, by_header.read()) == (200, expected)
     query = site.http.get(url, params={"last_event_id": value}, headers=EVENT_STREAM)
     assert (query.status_code, query.content) == (200, expected)
+
+
+def test_a_null_character_from_the_model_does_not_lose_the_reply(site: SiteClient) -> None:
+    reply, url = site.ask("openai:oa-nul")
+
+    end = list(site.events(url))[-1]
+
+    assert (end.event, end.data["status"], end.data["content"]) == (
+        "end",
+        "complete",
+        "Before\ufffd after",
+    )
+    assert wait_finished(reply["id"]).content == "Before\ufffd after"

@@ -198,6 +198,8 @@ SCENARIOS.update(
         "oa-stoppable": _text_stream([f"part{i} " for i in range(80)], delay=0.1),
         "oa-separators": _text_stream(SEPARATORS_PIECES),
         "oa-history": _text_stream(["Noted."]),
+        # A null character, which PostgreSQL cannot store, in the middle of a reply.
+        "oa-nul": _text_stream(["Before", "\u0000", " after"]),
         "oa-key-in-error": _key_in_error,
         "oa-key-in-midstream-error": _key_in_midstream_error,
     }
