@@ -21,6 +21,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponse
 from django.test import Client
 
+from chat import store
 from chat.models import Conversation, Message
 from tests.fakes.scenarios import all_scenarios
 from tests.fakes.upstream import FakeUpstream
@@ -226,3 +227,25 @@ def wait_finished(reply_id: object, timeout: float = 20.0) -> Message:
             return reply
         time.sleep(0.05)
     raise AssertionError(f"reply {reply_id} did not finish within {timeout} s")
+
+
+@pytest.fixture
+def fast_password_hashing(settings: Any) -> None:
+    """For tests that make users and never log in through daphne (whose hashers differ): the
+    default hasher's deliberate slowness is not what they test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def finished_exchange(conv: Conversation, text: str = "Hello") -> tuple[Message, Message]:
+    """A user message and its complete reply, stored directly."""
+    question = Message.objects.create(conversation=conv, role="user", content="Hi")
+    reply = Message.objects.create(
+        conversation=conv, role="assistant", content=text, html=f"<p>{text}</p>", model="demo"
+    )
+    return question, reply
+
+
+def streaming_reply(conv: Conversation) -> Message:
+    """A user message and a reply still being written (with no generation behind it)."""
+    Message.objects.create(conversation=conv, role="user", content="Hi")
+    return store.new_reply(conv, "")

@@ -1,8 +1,8 @@
-"""The JSON API's reply endpoints: send a message, stop, regenerate, and the per-user limits.
+"""The JSON API's reply endpoints: stop, regenerate, and the event stream's refusals.
 
-These views are async and start a generation on the event loop; the test client cannot run
-that generation past the response, so these tests check status codes and stored rows. The
-generation itself is tested through daphne (test_streaming.py).
+These views are async and start or stop a generation on the event loop, which the test client
+cannot follow past the response; these tests check status codes and stored rows, and the
+streaming tests (through daphne) the rest.
 """
 
 from __future__ import annotations
@@ -10,29 +10,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from chat import store
 from chat.models import Conversation, Message, UserLimits
-from tests.conftest import JsonApi
+from tests.conftest import JsonApi, finished_exchange, streaming_reply
 
 # The async views reach the database from worker threads: rows must be committed.
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def messages_url(conv: Conversation) -> str:
-    return f"/api/conversations/{conv.pk}/messages"
-
-
-def finished_exchange(conv: Conversation, text: str = "Hello") -> tuple[Message, Message]:
-    question = Message.objects.create(conversation=conv, role="user", content="Hi")
-    reply = Message.objects.create(
-        conversation=conv, role="assistant", content=text, html=f"<p>{text}</p>", model="demo"
-    )
-    return question, reply
-
-
-def streaming_reply(conv: Conversation) -> Message:
-    Message.objects.create(conversation=conv, role="user", content="Hi")
-    return store.new_reply(conv, "")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fast_password_hashing"),
+]
 
 
 @pytest.fixture
@@ -43,239 +28,6 @@ def reply(conversation: Conversation) -> Message:
 @pytest.fixture
 def other_reply(other_conversation: Conversation) -> Message:
     return finished_exchange(other_conversation)[1]
-
-
-# --- sending a message ---------------------------------------------------------------------
-
-
-def test_sending_a_message_stores_it_and_a_streaming_reply(
-    api: JsonApi, conversation: Conversation
-) -> None:
-    response = api.post(messages_url(conversation), {"content": "What is 2+2? <b>"})
-
-    assert response.status_code == 202
-    body = response.json()
-    question = Message.objects.get(pk=body["message"]["id"])
-    reply = Message.objects.get(pk=body["reply"]["id"])
-    assert (question.role, question.content, question.html, question.status) == (
-        "user",
-        "What is 2+2? <b>",
-        "What is 2+2? &lt;b&gt;",
-        "complete",
-    )
-    assert (reply.role, reply.model, reply.conversation_id) == (
-        "assistant",
-        "demo",
-        conversation.pk,
-    )
-    assert body["reply"]["status"] == "streaming"
-    assert body["stream_url"] == f"/api/replies/{reply.pk}/events"
-
-
-def test_the_first_message_names_an_untitled_conversation(api: JsonApi, user: User) -> None:
-    conv = Conversation.objects.create(owner=user, model="demo")
-
-    api.post(messages_url(conv), {"content": "  Plan a\n trip   to Kyoto  "})
-
-    conv.refresh_from_db()
-    assert conv.title == "Plan a trip to Kyoto"
-
-
-@pytest.mark.parametrize("content", ["", "   \n\t "])
-def test_an_empty_message_is_refused_and_nothing_is_stored(
-    api: JsonApi, conversation: Conversation, content: str
-) -> None:
-    response = api.post(messages_url(conversation), {"content": content})
-
-    assert response.status_code == 400
-    assert response.json() == {"error": "“content” must not be empty."}
-    assert not Message.objects.exists()
-
-
-def test_a_message_with_a_null_character_is_refused_and_nothing_is_stored(
-    api: JsonApi, conversation: Conversation
-) -> None:
-    response = api.post(messages_url(conversation), {"content": "before\u0000after"})
-
-    assert response.status_code == 400
-    assert response.json() == {"error": "“content” must not contain null characters."}
-    assert not Message.objects.exists()
-
-
-def test_a_message_without_content_is_refused(api: JsonApi, conversation: Conversation) -> None:
-    assert api.post(messages_url(conversation), {}).status_code == 400
-    assert api.post(messages_url(conversation), {"content": ["Hi"]}).status_code == 400
-    assert not Message.objects.exists()
-
-
-def test_a_message_over_the_limit_is_refused_and_nothing_is_stored(
-    api: JsonApi, conversation: Conversation, settings: object
-) -> None:
-    settings.CHAT_MAX_MESSAGE_CHARS = 10  # type: ignore[attr-defined]
-
-    response = api.post(messages_url(conversation), {"content": "你" * 11})
-
-    assert response.status_code == 400
-    assert response.json() == {"error": "“content” is too long: 11 characters, the limit is 10."}
-    assert not Message.objects.exists()
-
-
-def test_a_message_at_the_limit_is_accepted(
-    api: JsonApi, conversation: Conversation, settings: object
-) -> None:
-    settings.CHAT_MAX_MESSAGE_CHARS = 10  # type: ignore[attr-defined]
-
-    assert api.post(messages_url(conversation), {"content": "你" * 10}).status_code == 202
-
-
-@pytest.mark.parametrize("raw", ["{not json", "[]", '"Hi"', "12"])
-def test_a_message_with_a_bad_body_is_refused(
-    api: JsonApi, conversation: Conversation, raw: str
-) -> None:
-    assert api.post(messages_url(conversation), raw=raw).status_code == 400
-    assert not Message.objects.exists()
-
-
-def test_a_message_to_a_model_that_is_gone_is_refused(api: JsonApi, user: User) -> None:
-    conv = Conversation.objects.create(owner=user, model="openai:retired-model")
-
-    response = api.post(messages_url(conv), {"content": "Hi"})
-
-    assert response.status_code == 400
-    assert response.json() == {
-        "error": "The model “openai:retired-model” is not available; pick another one."
-    }
-    assert not Message.objects.exists()
-
-
-def test_a_message_while_a_reply_streams_is_refused(
-    api: JsonApi, conversation: Conversation
-) -> None:
-    streaming_reply(conversation)
-
-    response = api.post(messages_url(conversation), {"content": "And another thing"})
-
-    assert response.status_code == 409
-    assert response.json() == {"error": "A reply is still being written in this conversation."}
-    assert Message.objects.count() == 2
-
-
-def test_a_message_to_another_users_conversation_is_not_found(
-    api: JsonApi, other_conversation: Conversation
-) -> None:
-    response = api.post(messages_url(other_conversation), {"content": "Hi"})
-
-    assert response.status_code == 404
-    assert not Message.objects.exists()
-
-
-def test_sending_refuses_get(api: JsonApi, conversation: Conversation) -> None:
-    response = api.get(messages_url(conversation))
-
-    assert response.status_code == 405
-    assert response["Allow"] == "POST"
-
-
-def test_sending_refuses_anonymous_users(
-    anonymous_api: JsonApi, conversation: Conversation
-) -> None:
-    assert anonymous_api.post(messages_url(conversation), {"content": "Hi"}).status_code == 401
-    assert not Message.objects.exists()
-
-
-def test_sending_without_a_csrf_token_is_refused(api: JsonApi, conversation: Conversation) -> None:
-    response = api.post(messages_url(conversation), {"content": "Hi"}, csrf=False)
-
-    assert response.status_code == 403
-    assert response.json() == {"error": "CSRF check failed; reload the page and try again."}
-    assert not Message.objects.exists()
-
-
-# --- per-user limits -------------------------------------------------------------------------
-
-
-def test_too_many_replies_at_once_are_refused(
-    api: JsonApi, user: User, conversation: Conversation, settings: object
-) -> None:
-    settings.CHAT_MAX_CONCURRENT_REPLIES = 1  # type: ignore[attr-defined]
-    streaming_reply(Conversation.objects.create(owner=user, model="demo"))
-
-    response = api.post(messages_url(conversation), {"content": "Hi"})
-
-    assert response.status_code == 429
-    assert response.json() == {
-        "error": "You already have 1 replies being written; wait for one to finish."
-    }
-    assert not conversation.messages.exists()
-
-
-def test_another_users_replies_do_not_count_against_my_limit(
-    api: JsonApi, conversation: Conversation, other_conversation: Conversation, settings: object
-) -> None:
-    settings.CHAT_MAX_CONCURRENT_REPLIES = 1  # type: ignore[attr-defined]
-    streaming_reply(other_conversation)
-
-    assert api.post(messages_url(conversation), {"content": "Hi"}).status_code == 202
-
-
-def test_too_many_messages_in_a_minute_are_refused(
-    api: JsonApi, conversation: Conversation, settings: object
-) -> None:
-    settings.CHAT_MESSAGES_PER_MINUTE = 2  # type: ignore[attr-defined]
-    finished_exchange(conversation)
-    finished_exchange(conversation)
-
-    response = api.post(messages_url(conversation), {"content": "Hi"})
-
-    assert response.status_code == 429
-    assert response.json() == {
-        "error": "You have sent 2 messages in the last minute; wait a moment."
-    }
-    assert conversation.messages.count() == 4
-
-
-def test_a_per_user_override_raises_the_limit(
-    api: JsonApi, user: User, conversation: Conversation, settings: object
-) -> None:
-    settings.CHAT_MESSAGES_PER_MINUTE = 1  # type: ignore[attr-defined]
-    UserLimits.objects.create(user=user, messages_per_minute=5)
-    finished_exchange(conversation)
-
-    assert api.post(messages_url(conversation), {"content": "Hi"}).status_code == 202
-
-
-def test_a_per_user_override_lowers_the_limit(
-    api: JsonApi, user: User, conversation: Conversation, settings: object
-) -> None:
-    settings.CHAT_MAX_CONCURRENT_REPLIES = 10  # type: ignore[attr-defined]
-    UserLimits.objects.create(user=user, max_concurrent_replies=1)
-    streaming_reply(Conversation.objects.create(owner=user, model="demo"))
-
-    assert api.post(messages_url(conversation), {"content": "Hi"}).status_code == 429
-
-
-def test_a_per_user_override_of_zero_blocks_new_messages(
-    api: JsonApi, user: User, conversation: Conversation
-) -> None:
-    UserLimits.objects.create(user=user, messages_per_minute=0)
-
-    response = api.post(messages_url(conversation), {"content": "Hi"})
-
-    assert response.status_code == 429
-    assert response.json() == {
-        "error": "Your account may not start replies at the moment; ask an administrator."
-    }
-    assert not Message.objects.exists()
-
-
-def test_an_empty_per_user_override_keeps_the_default(
-    api: JsonApi, user: User, conversation: Conversation, settings: object
-) -> None:
-    settings.CHAT_MESSAGES_PER_MINUTE = 1  # type: ignore[attr-defined]
-    UserLimits.objects.create(user=user, messages_per_minute=None)
-    finished_exchange(conversation)
-
-    assert api.post(messages_url(conversation), {"content": "Hi"}).status_code == 429
 
 
 # --- stop ------------------------------------------------------------------------------------
