@@ -136,6 +136,27 @@ class EndpointForm(forms.ModelForm):
     def clean_api_secret(self) -> str:
         return self._keep("api_secret")
 
+    def clean(self) -> dict[str, Any]:
+        """Catch what would otherwise only fail at the first reply: the URL scheme each
+        protocol speaks, Spark's extra credentials, at least one model id."""
+        data = super().clean()
+        protocol, url = data.get("protocol"), (data.get("base_url") or "").strip()
+        spark = protocol == Endpoint.Protocol.SPARK
+        schemes = ("ws://", "wss://") if spark else ("http://", "https://")
+        if url and not url.lower().startswith(schemes):
+            self.add_error(
+                "base_url",
+                _("This protocol needs a URL starting with %(schemes)s.")
+                % {"schemes": " or ".join(schemes)},
+            )
+        if spark:
+            for name in ("app_id", "api_key", "api_secret"):
+                if not data.get(name):
+                    self.add_error(name, _("Spark needs an app id, an API key and a secret."))
+        if "model_names" in data and not [m for m in data["model_names"].split(",") if m.strip()]:
+            self.add_error("model_names", _("List at least one model id."))
+        return data
+
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):

@@ -153,6 +153,16 @@ class Generation:
                 status = Message.Status.STOPPED
             elif (exc := pump.exception()) is not None:
                 status, error = Message.Status.ERROR, _error_text(exc)
+            elif self.finish.reason == "content_filter" and not self._has_text():
+                # A refusal with no words (Gemini SAFETY, an Anthropic refusal) must not look
+                # like an empty success.
+                status, error = (
+                    Message.Status.ERROR,
+                    (
+                        "The provider withheld this reply (content filter"
+                        + (f": {self.finish.raw})." if self.finish.raw else ").")
+                    ),
+                )
         self.pump_done = True
         self.wake.set()
         await publisher
@@ -220,6 +230,9 @@ class Generation:
         if reasoning:
             message["reasoning"] = reasoning
         return message
+
+    def _has_text(self) -> bool:
+        return any(self.parts) or any(self.pending_text)
 
     def text(self) -> str:
         return "".join(self.parts)

@@ -14,6 +14,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import reverse
 
 from chat.models import Endpoint
 from tests.conftest import Daphne
@@ -180,3 +181,25 @@ def test_an_endpoint_sharing_a_providers_label_joins_its_group(
     assert len(runs) == len(set(runs))
     openai = [m["id"] for m in listed if m["provider"] == "OpenAI"]
     assert openai[0] == "openai:oa-plain" and openai[-1] == f"ep{endpoint.pk}:my-finetune"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field_in_error"),
+    [
+        ({"protocol": "openai", "base_url": "wss://example.invalid/v1"}, "base_url"),
+        ({"protocol": "spark", "base_url": "https://spark.example.invalid/v3.5/chat"}, "base_url"),
+        ({"protocol": "spark", "base_url": "wss://spark.example.invalid/v3.5/chat"}, "app_id"),
+        (
+            {"protocol": "openai", "base_url": "http://127.0.0.1:9/v1", "model_names": " , "},
+            "model_names",
+        ),
+    ],
+)
+def test_the_endpoint_form_refuses_what_could_never_work(
+    admin_client: Client, fields: dict[str, str], field_in_error: str
+) -> None:
+    data = {"label": "Broken", "api_key": "k", "model_names": "m", "enabled": "on", **fields}
+    response = admin_client.post(reverse("admin:chat_endpoint_add"), data)
+    assert response.status_code == 200  # the form again, with its errors
+    assert field_in_error in response.context["adminform"].form.errors
+    assert not Endpoint.objects.exists()

@@ -237,7 +237,15 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
     ),
     "an-t-refusal": (
         Scenario(body=frame([start(14), *end("refusal", 1)])),
-        Expected("", usage=(14, 1), finish="content_filter", raw_finish="refusal"),
+        # No words at all: shown to the user as an error naming the refusal.
+        Expected(
+            "",
+            status="error",
+            usage=(14, 1),
+            finish="error",
+            raw_finish="refusal",
+            error=("withheld this reply", "refusal"),
+        ),
     ),
     "an-t-unknown-event": (
         Scenario(
