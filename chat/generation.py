@@ -166,8 +166,11 @@ class Generation:
         self.pump_done = True
         self.wake.set()
         await publisher
-        await self._stop_helpers(helpers)
+        # Saved before the helpers stop: the checkpointer's heartbeat goes on until the reply is
+        # final (stopping the control loop can take a while on a busy channel layer, and a
+        # reply without heartbeat for CHAT_STALE_AFTER is swept as interrupted).
         await self.save_and_announce(status, error)
+        await self._stop_helpers(helpers)
 
     async def pump(self) -> None:
         provider, request = await database_sync_to_async(self._prepare)()
