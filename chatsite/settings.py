@@ -78,10 +78,13 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # A pool, not a connection per request thread: every open stream holds a thread, and
         # hundreds of them would exhaust max_connections (see DESIGN.md, "Several processes").
+        # Connections are held only for each query, so 10 per process carried 200 concurrent
+        # replies on two processes, and 9 processes fit PostgreSQL's default max_connections
+        # (100, of which 3 are reserved for superusers).
         DATABASES["default"]["OPTIONS"] = {
             "pool": {
                 "min_size": env_int("DATABASE_POOL_MIN", 2, minimum=0),
-                "max_size": env_int("DATABASE_POOL_MAX", 20, minimum=1),
+                "max_size": env_int("DATABASE_POOL_MAX", 10, minimum=1),
                 "timeout": env_float("DATABASE_POOL_TIMEOUT", 30.0, minimum=1.0),
             }
         }
