@@ -1,0 +1,94 @@
+// The composer and what the next message is sent with: its text, the model and the system
+// prompt; and the error line under it that the other parts of the page report to.
+import { charCount, fmt } from './util.js';
+
+export function showError(page, message) {
+  page.els.error.textContent = message;
+  page.els.error.hidden = false;
+}
+
+export function hideError(page) {
+  page.els.error.hidden = true;
+  page.els.error.textContent = '';
+}
+
+export function updateComposer(page) {
+  const { els, strings, maxChars } = page;
+  const streaming = page.activeStream !== null;
+  const length = charCount(els.input.value);
+  const over = length > maxChars;
+  els.input.disabled = streaming || page.busy;
+  els.send.disabled = streaming || page.busy || over || !els.input.value.trim();
+  els.stop.hidden = !streaming;
+  els.composer.classList.toggle('is-streaming', streaming);
+  els.counter.classList.toggle('is-over', over);
+  if (over) {
+    els.counter.textContent = fmt(strings.too_long, { length, limit: maxChars });
+  } else if (length > maxChars * 0.8) {
+    els.counter.textContent = fmt(strings.counter, { length, limit: maxChars });
+  } else {
+    els.counter.textContent = '';
+  }
+}
+
+async function changeModel(page) {
+  const { els } = page;
+  const previous = els.picker.dataset.previous;
+  if (!page.conversationId) {
+    els.picker.dataset.previous = els.picker.value;
+    return;
+  }
+  els.picker.disabled = true;
+  try {
+    const conv = await page.api('PATCH', page.url('urlApiConversation', page.conversationId), { model: els.picker.value });
+    els.picker.dataset.previous = conv.model;
+    hideError(page);
+  } catch (err) {
+    showError(page, err.message);
+    els.picker.value = previous;
+  } finally {
+    els.picker.disabled = false;
+  }
+}
+
+async function saveSettings(page) {
+  const { els, strings } = page;
+  els.saveSettings.disabled = true;
+  els.settingsStatus.textContent = '';
+  try {
+    if (page.conversationId) {
+      await page.api('PATCH', page.url('urlApiConversation', page.conversationId), { system_prompt: els.systemPrompt.value });
+      els.settingsStatus.textContent = strings.saved;
+    } else {
+      els.settingsStatus.textContent = strings.saved_for_new;
+    }
+  } catch (err) {
+    els.settingsStatus.textContent = err.message;
+  } finally {
+    els.saveSettings.disabled = false;
+  }
+}
+
+// `send` sends what is in the composer; `stop` stops the reply being written.
+export function wireComposer(page, { send, stop }) {
+  const { els } = page;
+  els.composer.addEventListener('submit', (event) => {
+    event.preventDefault();
+    send();
+  });
+  els.input.addEventListener('keydown', (event) => {
+    // Enter sends; Shift+Enter is a newline; Enter that confirms an IME composition is neither.
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      send();
+    }
+  });
+  els.input.addEventListener('input', () => updateComposer(page));
+  els.stop.addEventListener('click', stop);
+  els.picker.dataset.previous = els.picker.value;
+  els.picker.addEventListener('change', () => changeModel(page));
+  els.saveSettings.addEventListener('click', () => saveSettings(page));
+  els.systemPrompt.addEventListener('input', () => {
+    els.settingsStatus.textContent = '';
+  });
+}

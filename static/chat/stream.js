@@ -1,0 +1,182 @@
+// A reply's life on the page: its EventSource (open, delta, snapshot, end, error), reconnects,
+// and the Stop and Retry calls.
+import { hideError, showError, updateComposer } from './composer.js';
+import { following, renderFinished, replyElement, updateRetryButtons } from './messages.js';
+import { conversationTouched } from './sidebar.js';
+
+export const UNFINISHED = new Set(['pending', 'streaming']);
+const MAX_STAMPS = 200;
+
+// One EventSource per reply. The browser reconnects by itself (with Last-Event-ID) after a
+// dropped connection; if it gives up (an HTTP error), we open a new one, backing off.
+export function startStream(page, el, streamUrl) {
+  const body = el.querySelector('.message-body');
+  const stream = {
+    el,
+    body,
+    url: streamUrl,
+    source: null,
+    node: null, // the text node that deltas extend
+    done: false,
+    attempts: 0,
+    lastEventId: '',
+    retryTimer: 0,
+    reconnectTimer: 0,
+    times: [],
+  };
+  el.classList.add('is-streaming');
+  el.dataset.status = el.dataset.status || 'streaming';
+  body.classList.add('is-live');
+  body.textContent = body.textContent; // one plain text node, whatever was there
+  stream.node = body.firstChild;
+  page.activeStream = stream;
+  updateRetryButtons(page);
+  updateComposer(page);
+  connect(page, stream);
+  return stream;
+}
+
+function connect(page, stream) {
+  let target = stream.url;
+  if (stream.lastEventId) {
+    target += `${target.includes('?') ? '&' : '?'}last_event_id=${encodeURIComponent(stream.lastEventId)}`;
+  }
+  const source = new EventSource(target);
+  stream.source = source;
+  const data = (event) => {
+    if (event.lastEventId) stream.lastEventId = event.lastEventId;
+    try {
+      return JSON.parse(event.data);
+    } catch {
+      return null;
+    }
+  };
+  source.addEventListener('open', () => {
+    stream.attempts = 0;
+    setReconnecting(page, stream, false);
+  });
+  source.addEventListener('delta', (event) => {
+    const d = data(event);
+    if (!d) return;
+    // Arrival times (performance.now) of the first deltas, for tests and diagnostics.
+    stream.el.dataset.deltaCount = String(Number(stream.el.dataset.deltaCount || 0) + 1);
+    if (stream.times.length < MAX_STAMPS) {
+      stream.times.push(performance.now().toFixed(1));
+      stream.el.dataset.deltaTimes = stream.times.join(',');
+    }
+    setReconnecting(page, stream, false);
+    following(page, () => showText(stream, d, false));
+  });
+  source.addEventListener('snapshot', (event) => {
+    const d = data(event);
+    if (!d) return;
+    stream.el.dataset.snapshots = String(Number(stream.el.dataset.snapshots || 0) + 1);
+    setReconnecting(page, stream, false);
+    following(page, () => showText(stream, d, true));
+  });
+  source.addEventListener('end', (event) => {
+    const d = data(event);
+    if (d) finish(page, stream, d);
+  });
+  source.addEventListener('error', () => {
+    if (stream.done) return;
+    setReconnecting(page, stream, true);
+    if (source.readyState === EventSource.CLOSED) {
+      stream.attempts += 1;
+      const delay = Math.min(30000, 1000 * 2 ** Math.min(stream.attempts - 1, 5));
+      clearTimeout(stream.retryTimer);
+      stream.retryTimer = setTimeout(() => {
+        if (!stream.done) connect(page, stream);
+      }, delay);
+    }
+  });
+}
+
+function showText(stream, d, replace) {
+  if (replace) {
+    stream.body.textContent = '';
+    stream.node = null;
+    stream.el.querySelector('.thinking-text').textContent = '';
+  }
+  if (d.text) {
+    if (!stream.node || stream.node.parentNode !== stream.body) {
+      stream.node = document.createTextNode('');
+      stream.body.append(stream.node);
+    }
+    stream.node.appendData(d.text); // text, never HTML
+    if (!stream.el.dataset.firstTextAt) {
+      stream.el.dataset.firstTextAt = performance.now().toFixed(1);
+    }
+  }
+  if (d.reasoning) {
+    const thinking = stream.el.querySelector('.thinking');
+    thinking.hidden = false;
+    thinking.querySelector('.thinking-text').append(document.createTextNode(d.reasoning));
+  }
+}
+
+function setReconnecting(page, stream, on) {
+  clearTimeout(stream.reconnectTimer);
+  const status = stream.el.querySelector('.message-status');
+  if (!on) {
+    stream.el.classList.remove('is-reconnecting');
+    if (status.textContent === page.strings.reconnecting) status.textContent = '';
+    return;
+  }
+  // A short grace period: a routine reconnect should not flash a warning.
+  stream.reconnectTimer = setTimeout(() => {
+    if (stream.done) return;
+    stream.el.classList.add('is-reconnecting');
+    status.textContent = page.strings.reconnecting;
+  }, 800);
+}
+
+function finish(page, stream, m) {
+  if (stream.done) return;
+  stream.done = true;
+  clearTimeout(stream.retryTimer);
+  clearTimeout(stream.reconnectTimer);
+  if (stream.source) stream.source.close();
+  stream.el.dataset.endAt = performance.now().toFixed(1);
+  following(page, () => renderFinished(page, stream.el, m));
+  if (page.activeStream === stream) {
+    page.activeStream = null;
+    updateComposer(page);
+    page.els.input.focus();
+  }
+}
+
+export async function stop(page) {
+  const stream = page.activeStream;
+  if (!stream) return;
+  page.els.stop.disabled = true;
+  try {
+    const reply = await page.api('POST', page.url('urlApiStop', stream.el.dataset.messageId));
+    if (reply && !UNFINISHED.has(reply.status)) finish(page, stream, reply);
+  } catch (err) {
+    showError(page, err.message);
+  } finally {
+    page.els.stop.disabled = false;
+  }
+}
+
+export async function retry(page, el, button) {
+  if (page.activeStream || page.busy) return;
+  button.disabled = true;
+  page.busy = true;
+  hideError(page);
+  updateComposer(page);
+  try {
+    const res = await page.api('POST', page.url('urlApiRegenerate', el.dataset.messageId));
+    const fresh = replyElement(res.reply);
+    el.replaceWith(fresh);
+    conversationTouched(page, '');
+    startStream(page, fresh, res.stream_url);
+  } catch (err) {
+    showError(page, err.message);
+    button.disabled = false;
+  } finally {
+    page.busy = false;
+    updateComposer(page);
+  }
+}
