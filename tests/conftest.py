@@ -8,8 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +217,51 @@ def anonymous_api(db: None) -> JsonApi:
 @pytest.fixture
 def other_conversation(other_user: User) -> Conversation:
     return Conversation.objects.create(owner=other_user, title="Not yours", model="demo")
+
+
+def run_threads(targets: list[Callable[[], None]], timeout: float = 60.0) -> None:
+    """Run callables in threads; re-raise the first failure in the test's thread."""
+    errors: list[BaseException] = []
+
+    def guard(target: Callable[[], None]) -> None:
+        try:
+            target()
+        except BaseException as exc:  # reported below, with its traceback
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guard, args=(t,), daemon=True) for t in targets]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    if errors:
+        raise errors[0]
+    assert not any(t.is_alive() for t in threads), f"a thread was still running after {timeout} s"
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture
+def start_site(daphne_factory: type[Daphne]) -> Iterator[Callable[..., Daphne]]:
+    """Dedicated daphne processes with settings of their own (`start_site(CHAT_X="1")`),
+    ended with the test by SIGINT: no grace period, running replies saved as interrupted."""
+    started: list[Daphne] = []
+
+    def start(**env: str) -> Daphne:
+        started.append(daphne_factory(env=env))
+        return started[-1]
+
+    yield start
+    for d in started:
+        d.stop(signal.SIGINT, timeout=15)
 
 
 def wait_finished(reply_id: object, timeout: float = 20.0) -> Message:

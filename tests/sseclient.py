@@ -4,6 +4,7 @@ by event (with a spec-exact SSE parser, the same rules a browser applies)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -90,6 +91,66 @@ class SiteClient:
             elif event.event == "end":
                 text = str(event.data["content"])
         return text, seen
+
+
+class PageView:
+    """What the page shows, built from events the way chat.js applies them, checking on every
+    event what must hold at any moment: ids only grow, and the text shown is always a prefix
+    of the reply's final text (a duplicated, missing or foreign piece would break that)."""
+
+    def __init__(self, expected: str) -> None:
+        self.expected = expected
+        self.text = ""
+        self.live_text = ""  # what the deltas and snapshots built, before `end` replaced it
+        self.last_id: int | None = None
+        self.end: dict[str, object] | None = None
+        self.kinds: list[str] = []
+        self.ids: list[int] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each event
+        self.connections = 0
+
+    @property
+    def last_event_id(self) -> str | None:
+        return None if self.last_id is None else str(self.last_id)
+
+    def apply(self, event: Event) -> None:
+        assert self.end is None, f"an event after end: {event}"
+        event_id = int(event.id)
+        assert self.last_id is None or event_id > self.last_id, (
+            f"event id {event_id} after {self.last_id} ({self.kinds[-3:]} then {event.event})"
+        )
+        self.last_id = event_id
+        self.ids.append(event_id)
+        self.arrivals.append(time.monotonic())
+        self.kinds.append(event.event)
+        if event.event == "delta":
+            self.text += str(event.data["text"])
+        elif event.event == "snapshot":
+            self.text = str(event.data["text"])
+        elif event.event == "end":
+            self.live_text = self.text
+            self.end = event.data
+            self.text = str(event.data["content"])
+        else:
+            raise AssertionError(f"unexpected event {event}")
+        assert self.expected.startswith(self.text), (
+            f"shown text is not a prefix of the reply after {event.event} {event_id}: "
+            f"{self.text[-80:]!r}"
+        )
+
+    def read(self, client: SiteClient, url: str, limit: int | None = None) -> None:
+        """One connection: resume after the last event seen, read up to `limit` events."""
+        self.connections += 1
+        for event in client.events(url, last_event_id=self.last_event_id, limit=limit):
+            self.apply(event)
+
+    def finish(self, client: SiteClient, url: str, max_connections: int = 100) -> PageView:
+        """Reconnect (as EventSource does) until `end`."""
+        for _ in range(max_connections):
+            if self.end is not None:
+                return self
+            self.read(client, url)
+        raise AssertionError(f"no end after {max_connections} connections")
 
 
 def live_text(events: list[Event]) -> str:

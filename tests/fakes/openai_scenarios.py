@@ -144,8 +144,9 @@ def _paced(pieces: list[str], delay: float, first_delay: float) -> Scenario:
 
 
 def _echo(rec: object) -> Scenario:
+    """Holds the first byte for 2 s, so that replies sent around the same time overlap."""
     messages = getattr(rec, "json")["messages"]  # noqa: B009 (rec is a Recorded request)
-    return _paced(echo_pieces(str(messages[-1]["content"])), delay=0.1, first_delay=0.1)
+    return _paced(echo_pieces(str(messages[-1]["content"])), delay=0.05, first_delay=2.0)
 
 
 SCENARIOS.update(
@@ -156,8 +157,9 @@ SCENARIOS.update(
         "oa-brief": _text_stream(BRIEF_PIECES, delay=0.1),
         # Idle 0.8 s between chunks (under CHAT_IDLE_TIMEOUT): room for keep-alive pings.
         "oa-idle": _text_stream(IDLE_PIECES, delay=0.8),
-        # 400 chunks as fast as the socket takes them: floods the channel layer.
-        "oa-burst": _paced(BURST_PIECES, delay=0.0, first_delay=0.0),
+        # After 1 s (time for listeners to join), 400 chunks 5 ms apart: many of these at
+        # once flood the channel layer.
+        "oa-burst": _paced(BURST_PIECES, delay=0.005, first_delay=1.0),
         # Echoes the user's message, for many concurrent replies.
         "oa-echo": _echo,
     }
@@ -202,5 +204,22 @@ SCENARIOS.update(
         "oa-nul": _text_stream(["Before", "\u0000", " after"]),
         "oa-key-in-error": _key_in_error,
         "oa-key-in-midstream-error": _key_in_midstream_error,
+    }
+)
+
+
+PAUSE_BEFORE = "Before the pause."
+
+
+def _with_pause(before: str, after: str, pause: float) -> Scenario:
+    """`before` at once, then silence for `pause` seconds, then the rest of the reply."""
+    body = _text_stream([before, after]).body  # the role chunk, before, after, then the end
+    return Scenario(body=[b"".join(body[:2]), b"".join(body[2:])], delay=pause, first_delay=0.3)
+
+
+SCENARIOS.update(
+    {
+        # Quiet for longer than the channel layer's blocking receive (5 s on channels-redis).
+        "oa-pause": _with_pause(PAUSE_BEFORE, " After it.", 6.0),
     }
 )

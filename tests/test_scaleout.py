@@ -1,0 +1,362 @@
+"""The site on several daphne processes sharing PostgreSQL and Redis: a reply is watched,
+resumed and stopped through a process other than the one writing it, survives the death of
+that process, many readers and many concurrent replies lose nothing, and the limits hold
+across processes.
+
+These tests need DATABASE_URL (PostgreSQL) and REDIS_URL; scripts/test.sh runs them in its
+second pass and deselects them (`-m "not scaleout"`) on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import random
+import signal
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+
+from chat.models import Conversation, Message, UserLimits
+from chat.providers.sse import SSEParser
+from tests.conftest import Daphne, login_session, run_threads, wait_for
+from tests.fakes.openai_scenarios import (
+    BURST_TEXT,
+    PACED_TEXT,
+    PAUSE_BEFORE,
+    SLOW_TEXT,
+    echo_text,
+)
+from tests.fakes.upstream import FakeUpstream
+from tests.sseclient import CSRF, Event, PageView, SiteClient
+
+pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True)]
+
+BURST_REPLIES = 10
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _postgres_and_redis() -> None:
+    """Selected without PostgreSQL and Redis, these tests fail: a skip would hide that the
+    several-process behaviour went untested."""
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+    if missing:
+        pytest.fail(
+            f"the scale-out tests need {' and '.join(missing)} (PostgreSQL and Redis); "
+            "run them as scripts/test.sh does, or deselect them with -m 'not scaleout'"
+        )
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
+
+
+@pytest.fixture(scope="module")
+def pair(daphne_factory: type[Daphne]) -> Iterator[tuple[Daphne, Daphne]]:
+    """Two processes of the site. The fake upstream shares the test's process, which is busy
+    when hundreds of replies run at once: it gets more time to answer than in other tests."""
+    env = {"CHAT_CONNECT_TIMEOUT": "10", "CHAT_FIRST_BYTE_TIMEOUT": "15", "CHAT_IDLE_TIMEOUT": "15"}
+    a, b = daphne_factory(env=env), daphne_factory(env=env)
+    yield a, b
+    for d in (a, b):
+        d.stop(signal.SIGINT, timeout=15)
+
+
+@pytest.fixture
+def clients(pair: tuple[Daphne, Daphne], live_user: User) -> Iterator[list[SiteClient]]:
+    """live_user's clients of the two processes, sharing one session."""
+    session = login_session(live_user)
+    both = [SiteClient(d.url, session) for d in pair]
+    yield both
+    for c in both:
+        c.close()
+
+
+def test_a_reply_written_on_one_process_streams_live_through_the_other(
+    clients: list[SiteClient], fake_upstream: FakeUpstream
+) -> None:
+    a, b = clients
+    reply, url = a.ask("openai:oa-paced")
+    views = {"b": PageView(PACED_TEXT), "a": PageView(PACED_TEXT), "a-then-b": PageView(PACED_TEXT)}
+
+    def a_then_b() -> None:
+        views["a-then-b"].read(a, url, limit=10)
+        views["a-then-b"].finish(b, url)
+
+    run_threads(
+        [
+            lambda: views["b"].finish(b, url),
+            lambda: views["a"].finish(a, url),
+            a_then_b,
+        ]
+    )
+    upstream = fake_upstream.requests_for("oa-paced")[-1]
+    for name, view in views.items():
+        assert view.end is not None and view.end["status"] == "complete", name
+        assert view.live_text == PACED_TEXT, name
+    assert views["b"].arrivals[0] < (upstream.finished_writing or 0), "B relayed it live"
+    assert views["a-then-b"].connections == 2
+    assert b.http.get(f"/api/conversations/{a.conversation_of(reply['id'])}").json()["messages"][
+        -1
+    ]["content"] == (PACED_TEXT)
+
+
+def test_readers_dropping_and_resuming_on_either_process_end_with_the_exact_text(
+    clients: list[SiteClient],
+) -> None:
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    reply, url = clients[0].ask("openai:oa-paced")
+    views: list[PageView] = []
+
+    def reader(plan: list[tuple[int, int, float]], delay: float) -> None:
+        time.sleep(delay)
+        view = PageView(PACED_TEXT)
+        views.append(view)
+        for which, limit, pause in plan:
+            view.read(clients[which], url, limit=limit)
+            if view.end is not None:
+                return
+            time.sleep(pause)
+        view.finish(clients[1], url)
+
+    targets: list[Callable[[], None]] = []
+    for _ in range(8):
+        plan = [(rng.randrange(2), rng.randint(1, 8), rng.uniform(0, 0.3)) for _ in range(40)]
+        delay = rng.uniform(0, 2.5)
+        targets.append(lambda p=plan, d=delay: reader(p, d))
+    run_threads(targets)
+
+    assert len(views) == 8
+    for view in views:
+        assert view.end is not None and view.end["status"] == "complete", f"seed {seed}"
+        assert view.text == PACED_TEXT, f"seed {seed}"
+    assert Message.objects.get(pk=reply["id"]).content == PACED_TEXT
+
+
+def test_stop_through_the_other_process_after_a_quiet_spell_closes_the_upstream(
+    clients: list[SiteClient], fake_upstream: FakeUpstream
+) -> None:
+    """The upstream falls silent for longer than the channel layer's blocking receive: the
+    watchers stay connected, and a stop sent through the other process still reaches the
+    generation, which closes the upstream connection."""
+    a, b = clients
+    reply, url = a.ask("openai:oa-pause")
+    watchers = [PageView(PAUSE_BEFORE), PageView(PAUSE_BEFORE)]
+
+    def stop_during_the_pause() -> None:
+        wait_for(lambda: all(w.text for w in watchers), 10, "both watchers to see text")
+        time.sleep(5.5)
+        stopped = b.http.post(f"/api/replies/{reply['id']}/stop")
+        assert stopped.status_code == 200, stopped.text
+        assert stopped.json()["status"] == "stopped"
+
+    run_threads(
+        [
+            lambda: watchers[0].finish(a, url),
+            lambda: watchers[1].finish(b, url),
+            stop_during_the_pause,
+        ]
+    )
+    upstream = fake_upstream.wait_closed("oa-pause")
+    assert upstream.finished_writing is None, "the upstream was closed before it finished"
+    saved = Message.objects.get(pk=reply["id"])
+    assert (saved.status, saved.content) == (Message.Status.STOPPED, PAUSE_BEFORE)
+    for view in watchers:
+        assert view.end is not None and view.end["status"] == "stopped"
+        assert view.connections == 1, "the quiet spell did not break the stream"
+        assert view.text == PAUSE_BEFORE
+
+
+def test_killing_the_writing_process_interrupts_the_reply_for_watchers_elsewhere(
+    start_site: Callable[..., Daphne], live_user: User
+) -> None:
+    stale_after = 2.0
+    env = {"CHAT_STALE_AFTER": str(stale_after)}
+    writer, survivor = start_site(**env), start_site(**env)
+    session = login_session(live_user)
+    a, b = SiteClient(writer.url, session), SiteClient(survivor.url, session)
+    reply, url = a.ask("openai:oa-slow")
+    watcher = PageView(SLOW_TEXT)
+    ended_at: list[float] = []
+
+    def watch() -> None:
+        watcher.finish(b, url)
+        ended_at.append(time.monotonic())
+
+    def kill_midway() -> None:
+        wait_for(
+            lambda: watcher.text and Message.objects.get(pk=reply["id"]).content,
+            10,
+            "text on the watcher and a checkpoint",
+        )
+        writer.stop(signal.SIGKILL)
+        killed.append(time.monotonic())
+
+    killed: list[float] = []
+    run_threads([watch, kill_midway])
+
+    saved = Message.objects.get(pk=reply["id"])
+    assert saved.status == Message.Status.INTERRUPTED
+    assert saved.content and SLOW_TEXT.startswith(saved.content)
+    # A heartbeat at most CHAT_STALE_AFTER / 3 before the kill, CHAT_STALE_AFTER without one,
+    # one sweep interval, and a margin for a loaded machine.
+    assert ended_at[0] - killed[0] < stale_after + 0.5 + 3
+    assert watcher.end is not None and watcher.end["status"] == "interrupted"
+    assert watcher.end["error"]
+    assert watcher.text == saved.content
+
+    late = PageView(SLOW_TEXT).finish(b, url)
+    assert late.kinds == ["end"] and late.text == saved.content
+
+    retry = b.http.post(f"/api/replies/{reply['id']}/regenerate")
+    assert retry.status_code == 202, retry.text
+    again = PageView(SLOW_TEXT).finish(b, retry.json()["stream_url"])
+    assert again.end is not None and again.end["status"] == "complete"
+    assert again.text == SLOW_TEXT
+    a.close()
+    b.close()
+
+
+def test_listeners_resync_to_the_exact_text_when_full_channels_drop_messages(
+    start_site: Callable[..., Daphne], live_user: User
+) -> None:
+    """With room for 10 messages, bursts of deltas from many replies overflow the process's
+    channel (channels-redis keeps one per process for all its listeners); sequence numbers
+    reveal the gaps, listeners resync, and never show a wrong or duplicated piece."""
+    site = start_site(CHAT_CHANNEL_CAPACITY="10", CHAT_PING_INTERVAL="2")
+    client = SiteClient(site.url, login_session(live_user))
+    views = [PageView(BURST_TEXT) for _ in range(BURST_REPLIES)]
+    # Each reader joins right after sending, before its reply's burst begins.
+    run_threads(
+        [lambda v=v: v.finish(client, client.ask("openai:oa-burst")[1]) for v in views],
+        timeout=90,
+    )
+    for view in views:
+        assert view.end is not None and view.end["status"] == "complete"
+        assert view.text == BURST_TEXT
+    assert "channels over capacity" in site.logs(), "the channel never filled up"
+    resynced = [v for v in views if any(y - x > 1 for x, y in itertools.pairwise(v.ids[1:]))]
+    assert resynced, "no listener caught up after a gap"
+    client.close()
+
+
+def test_the_concurrent_reply_limit_counts_replies_on_every_process(
+    clients: list[SiteClient], live_user: User
+) -> None:
+    a, b = clients
+    UserLimits.objects.create(user=live_user, max_concurrent_replies=2)
+    first, _ = a.ask("openai:oa-slow")
+    b.ask("openai:oa-slow")
+    for client in clients:
+        conv = client.new_conversation("openai:oa-brief")
+        refused = client.http.post(
+            f"/api/conversations/{conv['id']}/messages", json={"content": "one more"}
+        )
+        assert refused.status_code == 429
+        assert "2 replies being written" in refused.json()["error"]
+    assert b.http.post(f"/api/replies/{first['id']}/stop").json()["status"] == "stopped"
+    reply, _url = b.ask("openai:oa-brief")
+    assert reply["status"] == "streaming"
+    for reply_id in Message.objects.unfinished().values_list("pk", flat=True):
+        a.http.post(f"/api/replies/{reply_id}/stop")
+
+
+# --- Many concurrent replies ------------------------------------------------------------------
+
+USERS = 50
+REPLIES_PER_USER = 4
+POSTS_AT_ONCE = 25  # requests in flight; the replies themselves all run together
+
+
+def user_headers(base: str, session: str) -> dict[str, str]:
+    """One user's login and CSRF token, sent with each request: the clients are shared."""
+    return {
+        "Cookie": f"sessionid={session}; csrftoken={CSRF}",
+        "X-CSRFToken": CSRF,
+        "Referer": base + "/",
+    }
+
+
+async def read_reply(
+    http: httpx.AsyncClient, url: str, headers: dict[str, str], view: PageView
+) -> None:
+    """Read a reply's events until `end`, reconnecting with Last-Event-ID as a browser does."""
+    headers = {**headers, "Accept": "text/event-stream"}
+    for _ in range(20):
+        if view.last_event_id is not None:
+            headers["Last-Event-ID"] = view.last_event_id
+        async with http.stream("GET", url, headers=headers) as response:
+            assert response.status_code == 200
+            parser = SSEParser()
+            async for chunk in response.aiter_raw():
+                for sse in parser.feed(chunk):
+                    view.apply(Event(sse.event, sse.id, json.loads(sse.data)))
+        if view.end is not None:
+            return
+    raise AssertionError(f"no end for {url}")
+
+
+async def many_replies(
+    sites: list[str], sessions: list[str], conversations: list[list[int]]
+) -> dict[int, tuple[str, PageView]]:
+    """Every user sends all their messages at once, alternating processes, and reads each
+    reply through the other process. Returns reply id -> (message, what the reader saw)."""
+    results: dict[int, tuple[str, PageView]] = {}
+    posting = asyncio.Semaphore(POSTS_AT_ONCE)
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=POSTS_AT_ONCE)
+    clients = [httpx.AsyncClient(base_url=s, timeout=60, limits=limits) for s in sites]
+
+    async def one(session: str, conv: int, n: int, text: str) -> None:
+        post, read = n % 2, (n + 1) % 2
+        async with posting:
+            sent = await clients[post].post(
+                f"/api/conversations/{conv}/messages",
+                json={"content": text},
+                headers=user_headers(sites[post], session),
+            )
+        assert sent.status_code == 202, sent.text
+        view = PageView(echo_text(text))
+        url = sent.json()["stream_url"]
+        await read_reply(clients[read], url, user_headers(sites[read], session), view)
+        results[sent.json()["reply"]["id"]] = (text, view)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for u, convs in enumerate(conversations):
+                for n, conv in enumerate(convs):
+                    group.create_task(one(sessions[u], conv, u + n, f"u{u}-m{n}"))
+    finally:
+        for c in clients:
+            await c.aclose()
+    return results
+
+
+def test_two_hundred_concurrent_replies_from_fifty_users_lose_and_mix_up_nothing(
+    pair: tuple[Daphne, Daphne],
+) -> None:
+    users = User.objects.bulk_create(User(username=f"load{u}") for u in range(USERS))
+    sessions = [login_session(user) for user in users]
+    convs = Conversation.objects.bulk_create(
+        Conversation(owner=user, model="openai:oa-echo")
+        for user in users
+        for _ in range(REPLIES_PER_USER)
+    )
+    by_user = [
+        [c.pk for c in convs[u * REPLIES_PER_USER : (u + 1) * REPLIES_PER_USER]]
+        for u in range(USERS)
+    ]
+    results = asyncio.run(many_replies([d.url for d in pair], sessions, by_user))
+
+    assert len(results) == USERS * REPLIES_PER_USER
+    saved = {m.pk: m for m in Message.objects.filter(pk__in=results)}
+    for reply_id, (text, view) in results.items():
+        expected = echo_text(text)
+        assert view.end is not None and view.end["status"] == "complete", (text, view.end)
+        assert view.text == expected
+        assert (saved[reply_id].status, saved[reply_id].content) == ("complete", expected)
+    assert not Message.objects.unfinished().exists()
