@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 
 from chat import store
 from chat.models import Conversation, Message
-from tests.conftest import Daphne, wait_finished
+from tests.conftest import wait_finished
 from tests.fakes.openai_scenarios import (
     CODE_REPLY,
     PLAIN_TEXT,
@@ -222,7 +222,7 @@ def test_the_stream_needs_an_event_stream_accept_header(site: SiteClient) -> Non
     assert response.json() == {"error": "This endpoint serves text/event-stream only."}
 
 
-def test_another_users_reply_stream_is_not_found(site: SiteClient, daphne: Daphne) -> None:
+def test_another_users_reply_stream_is_not_found(site: SiteClient) -> None:
     stranger = User.objects.create_user("dave", password="another-horse-battery-7")
     conv = Conversation.objects.create(owner=stranger, model="demo")
     Message.objects.create(conversation=conv, role="user", content="Private")

@@ -50,9 +50,11 @@ def test_stop_closes_the_upstream_and_keeps_the_partial_text(
     response = site.http.post(f"/api/replies/{reply['id']}/stop")
     listener.join(15)
 
+    assert not listener.is_alive()
     assert response.status_code == 200
     stopped = response.json()
     assert stopped["status"] == "stopped"
+    assert stopped["content"]
     assert len(stopped["content"]) >= len(live_text(events[:4]))
     assert STOPPABLE_TEXT.startswith(stopped["content"])
     assert stopped["content"] != STOPPABLE_TEXT
