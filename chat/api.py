@@ -8,6 +8,8 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -120,6 +122,23 @@ def conversation(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
     return JsonResponse(data)
 
 
+def _lock_user(user: Any) -> None:
+    """Serialise the start of one user's replies, up to the commit of the new rows: the
+    checks (no reply being written in the conversation, a retry only of the last reply, the
+    per-user limits) must not all pass for two requests sent at once. SQLite's IMMEDIATE
+    transactions serialise anyway; on PostgreSQL this row lock does."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+
+
+@transaction.atomic
+def _start_exchange(
+    user: Any, pk: int, data: dict[str, Any], channel: str
+) -> tuple[Message, Message]:
+    _lock_user(user)
+    conv, content = _prepare_message(user, pk, data)
+    return store.create_exchange(conv, content, channel)
+
+
 def _prepare_message(user: Any, pk: int, data: dict[str, Any]) -> tuple[Conversation, str]:
     conv = _get_conversation_for_user(user, pk)
     content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
@@ -142,9 +161,8 @@ def _refuse_when_draining() -> None:
 async def messages(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     _refuse_when_draining()
     data = json_body(request)
-    conv, content = await database_sync_to_async(_prepare_message)(user, pk, data)
     channel = await new_worker_channel()
-    user_msg, reply = await database_sync_to_async(store.create_exchange)(conv, content, channel)
+    user_msg, reply = await database_sync_to_async(_start_exchange)(user, pk, data, channel)
     spawn(reply.pk, channel)
     return JsonResponse(
         {
@@ -179,7 +197,10 @@ def _prepare_regenerate(user: Any, pk: int) -> Message:
     return reply
 
 
-def _replace_reply(old: Message, channel: str) -> Message:
+@transaction.atomic
+def _replace_reply(user: Any, pk: int, channel: str) -> Message:
+    _lock_user(user)
+    old = _prepare_regenerate(user, pk)
     Message.objects.filter(pk=old.pk).update(superseded=True)
     return store.new_reply(old.conversation, channel)
 
@@ -187,9 +208,8 @@ def _replace_reply(old: Message, channel: str) -> Message:
 @api("POST")
 async def regenerate(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     _refuse_when_draining()
-    old = await database_sync_to_async(_prepare_regenerate)(user, pk)
     channel = await new_worker_channel()
-    reply = await database_sync_to_async(_replace_reply)(old, channel)
+    reply = await database_sync_to_async(_replace_reply)(user, pk, channel)
     spawn(reply.pk, channel)
     return JsonResponse(
         {"reply": store.message_dict(reply), "stream_url": stream_url(reply)}, status=202
