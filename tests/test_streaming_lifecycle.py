@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from httpx import Response
 
 from chat.models import Message
 from chat.render import render_markdown
@@ -134,3 +135,50 @@ def test_the_upstream_gets_the_system_prompt_and_the_history_without_failed_repl
         {"role": "user", "content": "Second question"},
         {"role": "user", "content": "Third question"},
     ]
+
+
+def post_at_once(site: SiteClient, path: str, body: object, times: int) -> list[Response]:
+    """The same POST from several threads released together."""
+    barrier = threading.Barrier(times)
+    answers: list[Response] = []
+
+    def post() -> None:
+        barrier.wait()
+        answers.append(site.http.post(path, json=body))
+
+    threads = [threading.Thread(target=post) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(answers) == times
+    return answers
+
+
+def test_messages_sent_at_once_to_one_conversation_start_only_one_reply(
+    site: SiteClient,
+) -> None:
+    for _ in range(3):
+        conv = site.new_conversation("openai:oa-plain")
+
+        answers = post_at_once(
+            site, f"/api/conversations/{conv['id']}/messages", {"content": "Hi"}, 4
+        )
+
+        assert sorted(a.status_code for a in answers) == [202, 409, 409, 409]
+        accepted = next(a.json() for a in answers if a.status_code == 202)
+        assert Message.objects.filter(conversation_id=conv["id"]).count() == 2
+        wait_finished(accepted["reply"]["id"])
+
+
+def test_a_reply_regenerated_several_times_at_once_is_replaced_once(site: SiteClient) -> None:
+    reply, url = site.ask("openai:oa-plain")
+    list(site.events(url))
+
+    answers = post_at_once(site, f"/api/replies/{reply['id']}/regenerate", None, 4)
+
+    assert sorted(a.status_code for a in answers) == [202, 409, 409, 409]
+    accepted = next(a.json() for a in answers if a.status_code == 202)
+    conv_id = site.conversation_of(reply["id"])
+    assert Message.objects.filter(conversation_id=conv_id, superseded=False).count() == 2
+    wait_finished(accepted["reply"]["id"])
