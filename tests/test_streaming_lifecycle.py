@@ -1,6 +1,7 @@
 """A reply's life beyond one connection, through a real daphne process: it survives its
-listener, stops on request (closing the upstream), checkpoints its text, is regenerated, and
-sends the upstream the conversation so far."""
+listener, stops on request (closing the upstream), checkpoints its text, is regenerated,
+sends the upstream the conversation so far, and starts only once however often it is asked
+at the same moment."""
 
 from __future__ import annotations
 
