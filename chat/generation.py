@@ -22,7 +22,10 @@ import contextlib
 import contextvars
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import TypeVar
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
@@ -46,6 +49,17 @@ log = logging.getLogger(__name__)
 
 # Strong references to running generations: asyncio keeps only weak ones.
 _running: set[asyncio.Task[None]] = set()
+
+# Generations' database work runs on threads of its own. Outside a request, asgiref runs it
+# all on one shared thread, whose queue delayed heartbeats by seconds under a hundred
+# concurrent replies (and the sweeper then took live replies for dead ones). A checkpoint
+# racing the final save is harmless: every write of a reply is conditional (chat.store).
+_DB_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="generation-db")
+T = TypeVar("T")
+
+
+def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    return database_sync_to_async(func, thread_sensitive=False, executor=_DB_THREADS)
 
 
 # Every process-local channel (generations' and listeners') takes the same prefix:
@@ -173,7 +187,7 @@ class Generation:
         await self._stop_helpers(helpers)
 
     async def pump(self) -> None:
-        provider, request = await database_sync_to_async(self._prepare)()
+        provider, request = await in_db_thread(self._prepare)()
         stream = provider.stream(request, timeouts())
         try:
             async for event in stream:
@@ -253,7 +267,7 @@ class Generation:
             if self.seq == saved_seq and now - last_write < heartbeat_every:
                 continue
             seq = self.seq
-            alive = await database_sync_to_async(store.checkpoint)(
+            alive = await in_db_thread(store.checkpoint)(
                 self.reply_id, self.text(), self.reasoning_text(), seq
             )
             saved_seq, last_write = seq, now
@@ -332,7 +346,7 @@ class Generation:
         )
         end_seq = self.seq + 1
         try:
-            reply = await database_sync_to_async(store.finish)(self.reply_id, outcome, end_seq)
+            reply = await in_db_thread(store.finish)(self.reply_id, outcome, end_seq)
         except Exception:
             log.exception("could not save reply %s", self.reply_id)
             return
