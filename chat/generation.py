@@ -40,6 +40,7 @@ from chat.providers.base import (
     Finish,
     Provider,
     ReasoningDelta,
+    SurrogateJoiner,
     TextDelta,
     UpstreamError,
     Usage,
@@ -189,15 +190,16 @@ class Generation:
     async def pump(self) -> None:
         provider, request = await in_db_thread(self._prepare)()
         stream = provider.stream(request, timeouts())
+        text, reasoning = SurrogateJoiner(), SurrogateJoiner()
         try:
             async for event in stream:
                 if isinstance(event, TextDelta):
                     self._first_token()
-                    self.pending_text.append(event.text)
+                    self.pending_text.append(text.feed(event.text))
                     self.wake.set()
                 elif isinstance(event, ReasoningDelta):
                     self._first_token()
-                    self.pending_reasoning.append(event.text)
+                    self.pending_reasoning.append(reasoning.feed(event.text))
                     self.wake.set()
                 elif isinstance(event, Usage):
                     self.usage = event
@@ -208,6 +210,10 @@ class Generation:
                 raise
             # Stopped: fall through so run() sees a normally finished pump with stop set.
         finally:
+            if rest := text.flush():  # a high surrogate that never got its pair
+                self.pending_text.append(rest)
+            if rest := reasoning.flush():
+                self.pending_reasoning.append(rest)
             await stream.aclose()  # closes the upstream connection, whatever happened
 
     def _prepare(self) -> tuple[Provider, ChatRequest]:

@@ -261,3 +261,13 @@ def test_a_null_character_from_the_model_does_not_lose_the_reply(site: SiteClien
         "Before\ufffd after",
     )
     assert wait_finished(reply["id"]).content == "Before\ufffd after"
+
+
+def test_an_emoji_split_between_two_chunks_arrives_whole(site: SiteClient) -> None:
+    reply, url = site.ask("openai:oa-split-surrogate")
+
+    text, events = site.stream_text(url)
+
+    assert events[-1].data["status"] == "complete"
+    assert text == "Earth 🌏! broken \ufffd"
+    assert wait_finished(reply["id"]).content == "Earth 🌏! broken \ufffd"

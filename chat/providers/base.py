@@ -6,6 +6,7 @@ pages never see a provider's raw format; they see only the types defined here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -162,3 +163,29 @@ def failed_finish(provider: str, finish: Finish) -> UpstreamError | None:
         code=finish.raw,
         retryable=True,
     )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class SurrogateJoiner:
+    """Text whose JSON split a UTF-16 surrogate pair between two chunks (an emoji sent as
+    "\\ud83c" then "\\udf0f") decodes to lone surrogates, which cannot be encoded or saved.
+    A trailing high surrogate waits for the next piece; pairs are joined; a lone one becomes
+    U+FFFD. Text without surrogates (nearly all) passes through after one regex scan."""
+
+    def __init__(self) -> None:
+        self.carry = ""
+
+    def feed(self, text: str) -> str:
+        if self.carry:
+            text, self.carry = self.carry + text, ""
+        if not _SURROGATE.search(text):
+            return text
+        if "\ud800" <= text[-1] <= "\udbff":
+            text, self.carry = text[:-1], text[-1]
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+    def flush(self) -> str:
+        carry, self.carry = self.carry, ""
+        return "\ufffd" if carry else ""

@@ -28,6 +28,15 @@ def _usage_chunk(prompt: int, completion: int) -> str:
     )
 
 
+def _surrogate_stream() -> Scenario:
+    pieces = ["Earth ", "@HIGH@", "@LOW@", "!", " broken @HIGH@"]
+    chunks = [
+        openai_chunk(p).replace("@HIGH@", "\\ud83c").replace("@LOW@", "\\udf0f") for p in pieces
+    ]
+    events = [*chunks, openai_chunk(None, "stop"), "data: [DONE]"]
+    return Scenario(body=sse(*events), delay=0.02, first_delay=0.3)
+
+
 def _text_stream(
     pieces: list[str], finish: str = "stop", usage: tuple[int, int] = (9, 7), delay: float = 0.05
 ) -> Scenario:
@@ -202,6 +211,9 @@ SCENARIOS.update(
         "oa-history": _text_stream(["Noted."]),
         # A null character, which PostgreSQL cannot store, in the middle of a reply.
         "oa-nul": _text_stream(["Before", "\u0000", " after"]),
+        # An emoji whose UTF-16 surrogate pair is split between two chunks (JSON escapes), and
+        # a high surrogate that never gets its pair.
+        "oa-split-surrogate": _surrogate_stream(),
         "oa-key-in-error": _key_in_error,
         "oa-key-in-midstream-error": _key_in_midstream_error,
     }
