@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 
 from chat import store
 from chat.apiutil import ApiError, api, json_body, text_field
-from chat.generation import is_draining, new_worker_channel, spawn
+from chat.generation import spawn
 from chat.limits import check_can_start_reply
 from chat.models import Conversation, Message
 from chat.providers import available_models, default_model, model_exists
 from chat.relay import request_stop
+from chat.runtime import is_draining, new_worker_channel
 
 PAGE_SIZE = 30
 

@@ -19,20 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import TypeVar
 
-from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from chat import store
+from chat import runtime, store
 from chat.models import Message
 from chat.providers import resolve, timeouts
 from chat.providers.base import (
@@ -48,78 +43,17 @@ from chat.providers.base import (
 
 log = logging.getLogger(__name__)
 
-# Strong references to running generations: asyncio keeps only weak ones.
-_running: set[asyncio.Task[None]] = set()
-
-# Generations' database work runs on threads of its own. Outside a request, asgiref runs it
-# all on one shared thread, whose queue delayed heartbeats by seconds under a hundred
-# concurrent replies (and the sweeper then took live replies for dead ones). A checkpoint
-# racing the final save is harmless: every write of a reply is conditional (chat.store).
-_DB_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="generation-db")
-T = TypeVar("T")
-
-
-def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    return database_sync_to_async(func, thread_sensitive=False, executor=_DB_THREADS)
-
-
-# Every process-local channel (generations' and listeners') takes the same prefix:
-# channels-redis reads a process's local channels through one receive lock, blocking on the
-# Redis key that the channel's prefix names for up to 5 s; a channel with another prefix has a
-# key of its own and waits behind that lock, so its messages arrive seconds late.
-LOCAL_CHANNEL_PREFIX = "specific"
-
-
-def group_name(reply_id: int) -> str:
-    return f"reply-{reply_id}"
-
-
-async def new_worker_channel() -> str:
-    return await get_channel_layer().new_channel(LOCAL_CHANNEL_PREFIX)
-
 
 def spawn(reply_id: int, channel: str) -> None:
-    """Start a reply's generation. A fresh context detaches it from the request (its
-    thread-sensitive executor ends with the request; the generation must not)."""
-    gen = Generation(reply_id, channel)
-    task = asyncio.get_running_loop().create_task(gen.run(), context=contextvars.Context())
-    _running.add(task)
-    task.add_done_callback(_running.discard)
-
-
-def running_count() -> int:
-    return len(_running)
-
-
-class _ProcessState:
-    draining = False  # set once, on shutdown: this process takes no new replies
-
-
-def start_draining() -> None:
-    _ProcessState.draining = True
-
-
-def is_draining() -> bool:
-    return _ProcessState.draining
-
-
-async def shutdown(grace: float) -> None:
-    """Let generations finish for `grace` seconds, then interrupt them (saving their text)."""
-    start_draining()
-    if not _running:
-        return
-    _done, pending = await asyncio.wait(set(_running), timeout=grace)
-    for task in pending:
-        task.cancel("shutdown")
-    if pending:
-        await asyncio.wait(pending, timeout=10)
+    """Start a reply's generation as a task of this process (see chat.runtime.start_task)."""
+    runtime.start_task(Generation(reply_id, channel).run())
 
 
 class Generation:
     def __init__(self, reply_id: int, channel: str) -> None:
         self.reply_id = reply_id
         self.channel = channel
-        self.group = group_name(reply_id)
+        self.group = runtime.group_name(reply_id)
         self.layer = get_channel_layer()
         self.parts: list[str] = []
         self.offsets: list[int] = [0]  # offsets[n] = len(text) after delta n
@@ -188,7 +122,7 @@ class Generation:
         await self._stop_helpers(helpers)
 
     async def pump(self) -> None:
-        provider, request = await in_db_thread(self._prepare)()
+        provider, request = await runtime.in_db_thread(self._prepare)()
         stream = provider.stream(request, timeouts())
         text, reasoning = SurrogateJoiner(), SurrogateJoiner()
         try:
@@ -273,7 +207,7 @@ class Generation:
             if self.seq == saved_seq and now - last_write < heartbeat_every:
                 continue
             seq = self.seq
-            alive = await in_db_thread(store.checkpoint)(
+            alive = await runtime.in_db_thread(store.checkpoint)(
                 self.reply_id, self.text(), self.reasoning_text(), seq
             )
             saved_seq, last_write = seq, now
@@ -352,18 +286,12 @@ class Generation:
         )
         end_seq = self.seq + 1
         try:
-            reply = await in_db_thread(store.finish)(self.reply_id, outcome, end_seq)
+            reply = await runtime.in_db_thread(store.finish)(self.reply_id, outcome, end_seq)
         except Exception:
             log.exception("could not save reply %s", self.reply_id)
             return
         if reply is not None:
-            await announce_end(reply)
-
-
-async def announce_end(reply: Message) -> None:
-    await get_channel_layer().group_send(
-        group_name(reply.pk), {"type": "reply.end", "seq": reply.seq, **store.end_payload(reply)}
-    )
+            await runtime.announce_end(reply)
 
 
 def _error_text(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 
-from chat import generation
+from chat import runtime
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,9 @@ class ProcessServices:
         previous = signal.getsignal(signum)
 
         def handler(number: int, frame: FrameType | None) -> None:
-            if generation.is_draining():
+            if runtime.is_draining():
                 return
-            generation.start_draining()
+            runtime.start_draining()
             loop.call_soon_threadsafe(
                 lambda: self.tasks.add(loop.create_task(self._drain(signum, previous, grace)))
             )
@@ -65,9 +65,9 @@ class ProcessServices:
 
     async def _drain(self, signum: int, previous: Any, grace: float) -> None:
         log.warning(
-            "shutting down: %d replies running, %.0f s grace", generation.running_count(), grace
+            "shutting down: %d replies running, %.0f s grace", runtime.running_count(), grace
         )
-        await generation.shutdown(grace)
+        await runtime.shutdown(grace)
         signal.signal(signum, previous)
         if callable(previous):
             previous(signum, None)
@@ -81,6 +81,6 @@ class ProcessServices:
                 self.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await generation.shutdown(settings.CHAT_SHUTDOWN_GRACE)
+                await runtime.shutdown(settings.CHAT_SHUTDOWN_GRACE)
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -21,8 +21,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat import sse, store
-from chat.generation import LOCAL_CHANNEL_PREFIX, group_name
 from chat.models import Message
+from chat.runtime import LOCAL_CHANNEL_PREFIX, announce_end, group_name
 
 log = logging.getLogger(__name__)
 
@@ -229,8 +229,6 @@ async def request_stop(reply: Message, wait: float = 10.0) -> Message:
         current = await database_sync_to_async(store.load_reply)(reply.pk)
         if current is None or current.is_finished:
             return current or reply
-    from chat.generation import announce_end
-
     ended = await database_sync_to_async(store.end_unfinished)(reply.pk, Message.Status.STOPPED, "")
     if ended is not None:
         await announce_end(ended)

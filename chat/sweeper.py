@@ -14,8 +14,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import store
-from chat.generation import announce_end
 from chat.models import Message
+from chat.runtime import announce_end
 
 log = logging.getLogger(__name__)
 

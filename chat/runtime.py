@@ -1,0 +1,88 @@
+"""Process-level plumbing of replies, shared by generations, listeners, the sweeper and the
+shutdown: the running generation tasks, their database threads, channel names, the `end`
+announcement, and whether this process is shutting down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from chat import store
+from chat.models import Message
+
+# Strong references to running generations: asyncio keeps only weak ones.
+_running: set[asyncio.Task[None]] = set()
+
+# Generations' database work runs on threads of its own. Outside a request, asgiref runs it
+# all on one shared thread, whose queue delayed heartbeats by seconds under a hundred
+# concurrent replies (and the sweeper then took live replies for dead ones). A checkpoint
+# racing the final save is harmless: every write of a reply is conditional (chat.store).
+_DB_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="generation-db")
+T = TypeVar("T")
+
+
+def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    return database_sync_to_async(func, thread_sensitive=False, executor=_DB_THREADS)
+
+
+# Every process-local channel (generations' and listeners') takes the same prefix:
+# channels-redis reads a process's local channels through one receive lock, blocking on the
+# Redis key that the channel's prefix names for up to 5 s; a channel with another prefix has a
+# key of its own and waits behind that lock, so its messages arrive seconds late.
+LOCAL_CHANNEL_PREFIX = "specific"
+
+
+def group_name(reply_id: int) -> str:
+    return f"reply-{reply_id}"
+
+
+async def new_worker_channel() -> str:
+    return await get_channel_layer().new_channel(LOCAL_CHANNEL_PREFIX)
+
+
+def start_task(coro: Coroutine[object, object, None]) -> None:
+    """Run a reply's generation as a task of this process. A fresh context detaches it from
+    the request (whose thread-sensitive executor ends with the request; the task must not)."""
+    task = asyncio.get_running_loop().create_task(coro, context=contextvars.Context())
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+
+def running_count() -> int:
+    return len(_running)
+
+
+class _ProcessState:
+    draining = False  # set once, on shutdown: this process takes no new replies
+
+
+def start_draining() -> None:
+    _ProcessState.draining = True
+
+
+def is_draining() -> bool:
+    return _ProcessState.draining
+
+
+async def shutdown(grace: float) -> None:
+    """Let generations finish for `grace` seconds, then interrupt them (saving their text)."""
+    start_draining()
+    if not _running:
+        return
+    _done, pending = await asyncio.wait(set(_running), timeout=grace)
+    for task in pending:
+        task.cancel("shutdown")
+    if pending:
+        await asyncio.wait(pending, timeout=10)
+
+
+async def announce_end(reply: Message) -> None:
+    await get_channel_layer().group_send(
+        group_name(reply.pk), {"type": "reply.end", "seq": reply.seq, **store.end_payload(reply)}
+    )
