@@ -138,7 +138,8 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # channels' in-memory layer, cheaper per message (see chat/layers.py).
+            "BACKEND": "chat.layers.ProcessChannelLayer",
             "CONFIG": {"capacity": CHANNEL_CAPACITY, "expiry": 60},
         }
     }
