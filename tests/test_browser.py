@@ -35,6 +35,12 @@ from tests.browser_helpers import (
     wait_finished,
 )
 from tests.conftest import Daphne
+from tests.fakes import (
+    anthropic_scenarios,
+    completions_scenarios,
+    gemini_scenarios,
+    spark_scenarios,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -365,3 +371,32 @@ def test_chinese_browser_gets_the_chinese_page(page: Page, daphne: Daphne, live_
         expect(zh.locator("#model-picker option[value=demo]")).to_contain_text("演示")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("model", "transcripts"),
+    [
+        ("anthropic:an-t-code-paced", anthropic_scenarios.TRANSCRIPTS),
+        ("gemini:gm-t-code-paced", gemini_scenarios.TRANSCRIPTS),
+        ("openai-completions:cmp-t-code-paced", completions_scenarios.TRANSCRIPTS),
+        ("spark:sp-code-paced", spark_scenarios.TRANSCRIPTS),
+    ],
+)
+def test_every_protocol_streams_a_reply_into_the_page(
+    page: Page,
+    daphne: Daphne,
+    live_user: User,
+    spark_upstream: object,
+    model: str,
+    transcripts: dict[str, tuple[object, Any]],
+) -> None:
+    expected = transcripts[model.split(":", 1)[1].removesuffix("-paced")][1].text
+    open_page(page, daphne, live_user)
+    page.select_option("#model-picker", model)
+    reply = send(page, "Show me some code")
+    wait_finished(reply)
+    saved = Message.objects.get(pk=reply_id(reply))
+    assert (saved.model, saved.content) == (model, expected)
+    # The stored HTML is what the page shows once the reply ends: highlighted code included.
+    expect(reply.locator(".message-body div.codehilite")).to_have_count(1)
+    assert stamp(reply, "first-text-at") <= stamp(reply, "end-at")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from tests.fakes.upstream import Recorded, Scenario
 from tests.fakes.wire import (
@@ -319,6 +320,8 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
     ),
 }
 SCENARIOS = {name: scenario for name, (scenario, _) in TRANSCRIPTS.items()}
+# Paced, so that a browser opening the stream after the POST sees the text arrive in steps.
+SCENARIOS["an-t-code-paced"] = replace(SCENARIOS["an-t-code"], delay=0.05, first_delay=0.5)  # type: ignore[type-var]
 # For the timeout tests: nothing after the headers; one text delta, then nothing.
 SCENARIOS["an-first-byte-timeout"] = Scenario(body=[], hang=True)
 SCENARIOS["an-idle-timeout"] = Scenario(

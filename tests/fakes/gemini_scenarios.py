@@ -7,6 +7,7 @@ the same unless a framing variant says otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from tests.fakes.upstream import Recorded, Scenario
@@ -287,6 +288,8 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
     ),
 }
 SCENARIOS = {name: scenario for name, (scenario, _) in TRANSCRIPTS.items()}
+# Paced, so that a browser opening the stream after the POST sees the text arrive in steps.
+SCENARIOS["gm-t-code-paced"] = replace(SCENARIOS["gm-t-code"], delay=0.05, first_delay=0.5)  # type: ignore[type-var]
 # For the timeout tests: nothing after the headers; one chunk, then nothing.
 SCENARIOS["gm-first-byte-timeout"] = Scenario(body=[], hang=True)
 SCENARIOS["gm-idle-timeout"] = Scenario(
