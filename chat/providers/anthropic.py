@@ -21,7 +21,7 @@ from chat.providers.base import (
     Timeouts,
     UpstreamError,
     Usage,
-    failed_finish,
+    closing_events,
     merged_turns,
     normalise_finish,
 )
@@ -162,18 +162,10 @@ async def relay_anthropic_stream(
                 break
         if state.stopped:
             break
-    if not state.stopped:
-        raise UpstreamError(
-            f"{provider} closed the connection before the reply was finished.",
-            kind="interrupted",
-            retryable=True,
-        )
-    if state.input_tokens is not None or state.output_tokens is not None:
-        yield Usage(state.input_tokens, state.output_tokens)
-    finish = state.finish or Finish("stop", "")
-    yield finish  # even when it is a failure: the generation keeps the provider's value
-    if (failure := failed_finish(provider, finish)) is not None:
-        raise failure
+    has_usage = state.input_tokens is not None or state.output_tokens is not None
+    usage = Usage(state.input_tokens, state.output_tokens) if has_usage else None
+    for event in closing_events(provider, state.stopped, usage, state.finish):
+        yield event
 
 
 @dataclass(frozen=True)

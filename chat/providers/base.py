@@ -7,7 +7,7 @@ pages never see a provider's raw format; they see only the types defined here.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -163,6 +163,26 @@ def failed_finish(provider: str, finish: Finish) -> UpstreamError | None:
         code=finish.raw,
         retryable=True,
     )
+
+
+def closing_events(
+    provider: str, completed: bool, usage: Usage | None, finish: Finish | None
+) -> Iterator[Event]:
+    """How every stream ends, whatever its protocol: an error if the completion signal never
+    came, else the usage and the finish (even a failed one: the generation keeps the
+    provider's own value), then the error such a finish means."""
+    if not completed:
+        raise UpstreamError(
+            f"{provider} closed the connection before the reply was finished.",
+            kind="interrupted",
+            retryable=True,
+        )
+    if usage is not None:
+        yield usage
+    finish = finish or Finish("stop", "")
+    yield finish
+    if (failure := failed_finish(provider, finish)) is not None:
+        raise failure
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

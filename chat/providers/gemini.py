@@ -22,7 +22,7 @@ from chat.providers.base import (
     Timeouts,
     UpstreamError,
     Usage,
-    failed_finish,
+    closing_events,
     merged_turns,
     normalise_finish,
 )
@@ -148,18 +148,9 @@ async def relay_gemini_stream(provider: str, chunks: AsyncIterator[bytes]) -> As
             usage = chunk_usage or usage
             for event in events:
                 yield event
-    if reason is None:
-        raise UpstreamError(
-            f"{provider} closed the connection before the reply was finished.",
-            kind="interrupted",
-            retryable=True,
-        )
-    if usage is not None:
-        yield usage
-    finish = normalise_finish(reason)
-    yield finish  # even when it is a failure: the generation keeps the provider's value
-    if (failure := failed_finish(provider, finish)) is not None:
-        raise failure
+    finish = normalise_finish(reason) if reason is not None else None
+    for event in closing_events(provider, reason is not None, usage, finish):
+        yield event
 
 
 @dataclass(frozen=True)

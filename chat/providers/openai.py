@@ -21,7 +21,7 @@ from chat.providers.base import (
     Timeouts,
     UpstreamError,
     Usage,
-    failed_finish,
+    closing_events,
     normalise_finish,
 )
 from chat.providers.http import ErrorBody, open_stream
@@ -147,18 +147,8 @@ async def relay_openai_stream(
             kind="interrupted",
             retryable=True,
         )
-    if not (state.finished or state.done):
-        raise UpstreamError(
-            f"{provider} closed the connection before the reply was finished.",
-            kind="interrupted",
-            retryable=True,
-        )
-    if state.usage is not None:
-        yield state.usage
-    finish = state.finish or Finish("stop", "")
-    yield finish  # even when it is a failure: the generation keeps the provider's value
-    if (failure := failed_finish(provider, finish)) is not None:
-        raise failure
+    for event in closing_events(provider, state.finished or state.done, state.usage, state.finish):
+        yield event
 
 
 def _int(value: object) -> int | None:
