@@ -59,22 +59,16 @@ class Listener:
         group = group_name(self.reply.pk)
         await self.layer.group_add(group, channel)
         try:
-            async for chunk in self._relay(channel):
-                yield chunk
-        finally:
-            # Also runs on client disconnect (CancelledError); the generation is untouched.
-            await asyncio.shield(self.layer.group_discard(group, channel))
-
-    async def _relay(self, channel: str) -> AsyncIterator[bytes]:
-        await self._request_sync(channel)
-        try:
+            await self._request_sync(channel)
             async for chunk in self._follow(channel):
                 yield chunk
         finally:
+            # Also runs on client disconnect (CancelledError); the generation is untouched.
             if self._receiving is not None:
                 self._receiving.cancel()
                 # redis-py may end a cancelled pop with an error instead: consume it.
                 self._receiving.add_done_callback(_consume_result)
+            await asyncio.shield(self.layer.group_discard(group, channel))
 
     async def _next_message(self, channel: str, wait: float) -> dict[str, object] | None:
         """The next message, or None after `wait` seconds. The pending receive is kept across
@@ -128,8 +122,8 @@ class Listener:
                 for chunk in self._apply_catchup(message):
                     yield chunk
                 for early in self.early:
-                    for chunk in self._apply_delta(early):
-                        yield chunk
+                    if (frame := self._apply_delta(early)) is not None:
+                        yield frame
                 self.early.clear()
                 if not self.synced:  # a gap right after the catch-up
                     await self._request_sync(channel)
@@ -137,8 +131,8 @@ class Listener:
                 if not self.synced:
                     self.early.append(message)
                     continue
-                for chunk in self._apply_delta(message):
-                    yield chunk
+                if (frame := self._apply_delta(message)) is not None:
+                    yield frame
                 if not self.synced:  # a gap: ask for what is missing
                     await self._request_sync(channel)
 
@@ -169,38 +163,32 @@ class Listener:
         self.last = seq
         return frames
 
-    def _apply_delta(self, message: dict[str, object]) -> list[bytes]:
+    def _apply_delta(self, message: dict[str, object]) -> bytes | None:
         seq = int(message["seq"])  # type: ignore[call-overload]
         last = self.last or 0
         if seq <= last:
-            return []  # already sent (it was part of a catch-up)
+            return None  # already sent (it was part of a catch-up)
         if seq > last + 1:
             self.synced = False  # messages were dropped on the way
-            return []
+            return None
         self.last = seq
-        return [sse.frame("delta", _text_data(message), seq)]
+        return sse.frame("delta", _text_data(message), seq)
 
     async def _check_database(self) -> bytes | None:
         reply = await database_sync_to_async(store.load_reply)(self.reply.pk)
-        if reply is None or reply.is_finished:
-            return (
-                end_frame(reply, self.last)
-                if reply is not None
-                else sse.frame(
-                    "end",
-                    {
-                        "status": "error",
-                        "error": "This reply was deleted.",
-                        "content": "",
-                        "html": "",
-                        "usage": None,
-                        "finish_reason": "error",
-                    },
-                    self.last or 0,
-                )
-            )
-        if reply.worker_channel != self.reply.worker_channel:
-            self.reply = reply
+        if reply is None:
+            deleted = {
+                "status": "error",
+                "error": "This reply was deleted.",
+                "content": "",
+                "html": "",
+                "usage": None,
+                "finish_reason": "error",
+            }
+            return sse.frame("end", deleted, self.last or 0)
+        if reply.is_finished:
+            return end_frame(reply, self.last)
+        self.reply = reply  # its generation may have moved (a retry of the stop, a new channel)
         return None
 
 
