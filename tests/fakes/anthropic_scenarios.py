@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from tests.fakes.upstream import Recorded, Scenario
 from tests.fakes.wire import (
@@ -18,6 +17,7 @@ from tests.fakes.wire import (
     json_body,
     pieces,
     raw,
+    scenarios_of,
 )
 
 MODEL = "claude-sonnet-4-5-20250929"
@@ -319,9 +319,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         failed("overloaded; try again in a moment (HTTP 529)", "Overloaded"),
     ),
 }
-SCENARIOS = {name: scenario for name, (scenario, _) in TRANSCRIPTS.items()}
-# Paced, so that a browser opening the stream after the POST sees the text arrive in steps.
-SCENARIOS["an-t-code-paced"] = replace(SCENARIOS["an-t-code"], delay=0.05, first_delay=0.5)  # type: ignore[type-var]
+SCENARIOS = scenarios_of(TRANSCRIPTS, paced="an-t-code")
 # For the timeout tests: nothing after the headers; one text delta, then nothing.
 SCENARIOS["an-first-byte-timeout"] = Scenario(body=[], hang=True)
 SCENARIOS["an-idle-timeout"] = Scenario(

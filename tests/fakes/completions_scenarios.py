@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from tests.fakes.openai_transcripts import counts
 from tests.fakes.upstream import Recorded, Scenario
@@ -18,6 +17,7 @@ from tests.fakes.wire import (
     framed_variants,
     json_body,
     pieces,
+    scenarios_of,
 )
 
 
@@ -149,9 +149,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         failed("failed (HTTP 500)", "The server had an error while processing your request."),
     ),
 }
-SCENARIOS = {name: scenario for name, (scenario, _) in TRANSCRIPTS.items()}
-# Paced, so that a browser opening the stream after the POST sees the text arrive in steps.
-SCENARIOS["cmp-t-code-paced"] = replace(SCENARIOS["cmp-t-code"], delay=0.05, first_delay=0.5)  # type: ignore[type-var]
+SCENARIOS = scenarios_of(TRANSCRIPTS, paced="cmp-t-code")
 # For the timeout tests: no status line at all; one chunk, then nothing.
 SCENARIOS["cmp-header-timeout"] = Scenario(header_delay=30)
 SCENARIOS["cmp-idle-timeout"] = Scenario(body=frame([(None, cmp("Then"))]), hang=True)

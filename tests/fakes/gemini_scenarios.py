@@ -7,7 +7,6 @@ the same unless a framing variant says otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from tests.fakes.upstream import Recorded, Scenario
@@ -23,6 +22,7 @@ from tests.fakes.wire import (
     json_body,
     pieces,
     raw,
+    scenarios_of,
 )
 
 LIVE: dict[str, Any] = {"eol": "\r\n", "spacing": (",", ": ")}
@@ -287,9 +287,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         failed("overloaded; try again in a moment (HTTP 503)", "The model is overloaded."),
     ),
 }
-SCENARIOS = {name: scenario for name, (scenario, _) in TRANSCRIPTS.items()}
-# Paced, so that a browser opening the stream after the POST sees the text arrive in steps.
-SCENARIOS["gm-t-code-paced"] = replace(SCENARIOS["gm-t-code"], delay=0.05, first_delay=0.5)  # type: ignore[type-var]
+SCENARIOS = scenarios_of(TRANSCRIPTS, paced="gm-t-code")
 # For the timeout tests: nothing after the headers; one chunk, then nothing.
 SCENARIOS["gm-first-byte-timeout"] = Scenario(body=[], hang=True)
 SCENARIOS["gm-idle-timeout"] = Scenario(

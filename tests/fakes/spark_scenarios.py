@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tests.fakes.spark_upstream import SparkScenario
-from tests.fakes.wire import CHINESE, CODE, PLAIN, Expected, failed, pieces
+from tests.fakes.wire import CHINESE, CODE, PLAIN, Expected, failed, pieces, scenarios_of
 
 SID = "cht000b8a5a@dx18e2a4d3b8db8f2540"
 
@@ -107,9 +105,7 @@ TRANSCRIPTS: dict[str, tuple[SparkScenario, Expected]] = {
         failed("closed the connection before the reply was finished", text="Dropped"),
     ),
 }
-SCENARIOS = {name: scenario for name, (scenario, _) in TRANSCRIPTS.items()}
-# Paced, so that a browser opening the stream after the POST sees the text arrive in steps.
-SCENARIOS["sp-code-paced"] = replace(SCENARIOS["sp-code"], delay=0.05, first_delay=0.5)  # type: ignore[type-var]
+SCENARIOS = scenarios_of(TRANSCRIPTS, paced="sp-code")
 # For the timeout tests: nothing after the question; one frame, then nothing.
 SCENARIOS["sp-first-byte-timeout"] = SparkScenario([], end="hang")
 SCENARIOS["sp-idle-timeout"] = SparkScenario([frame(0, 0, "Then")], end="hang")

@@ -9,8 +9,9 @@ tokens, and the parser joins the lines with LF, which JSON reads as white space)
 from __future__ import annotations
 
 import json
-from dataclasses import KW_ONLY, dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass, replace
+from typing import Any, TypeVar
 
 from tests.fakes.upstream import Scenario
 
@@ -30,6 +31,19 @@ class Expected:
     raw_finish: str = ""  # the provider's own value
     error: tuple[str, ...] = ()  # parts the error message must contain
     reasoning: str = ""
+
+
+T = TypeVar("T")
+
+
+def scenarios_of(transcripts: Mapping[str, tuple[T, Expected]], paced: str) -> dict[str, T]:
+    """A transcript table's scenarios by name, plus `<paced>-paced`: that reply written in
+    steps, so that a browser opening the stream after the POST sees the text arrive."""
+    scenarios = {name: scenario for name, (scenario, _) in transcripts.items()}
+    scenarios[f"{paced}-paced"] = replace(  # type: ignore[type-var]
+        scenarios[paced], delay=0.05, first_delay=0.5
+    )
+    return scenarios
 
 
 def failed(*error: str, text: str = "", raw_finish: str = "") -> Expected:
