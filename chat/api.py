@@ -12,11 +12,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from chat import store
+from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, api, json_body, text_field
 from chat.generation import spawn
 from chat.limits import check_can_start_reply
@@ -26,18 +26,6 @@ from chat.relay import request_stop
 from chat.runtime import is_draining, new_worker_channel
 
 PAGE_SIZE = 30
-
-
-def _get_conversation_for_user(user: Any, pk: int) -> Conversation:
-    return get_object_or_404(Conversation.objects.for_user(user), pk=pk)
-
-
-def _get_reply_for_user(user: Any, pk: int) -> Message:
-    return get_object_or_404(
-        Message.objects.for_user(user).select_related("conversation"),
-        pk=pk,
-        role=Message.Role.ASSISTANT,
-    )
 
 
 def stream_url(reply: Message) -> str:
@@ -110,7 +98,7 @@ def conversations(request: HttpRequest, user: Any) -> JsonResponse:
 
 @api("GET", "PATCH", "DELETE")
 def conversation(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
-    conv = _get_conversation_for_user(user, pk)
+    conv = get_conversation_for_user(user, pk)
     if request.method == "DELETE":
         conv.delete()
         return HttpResponse(status=204)
@@ -141,7 +129,7 @@ def _start_exchange(
 
 
 def _prepare_message(user: Any, pk: int, data: dict[str, Any]) -> tuple[Conversation, str]:
-    conv = _get_conversation_for_user(user, pk)
+    conv = get_conversation_for_user(user, pk)
     content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
     if not model_exists(conv.model):
         raise ApiError(
@@ -177,13 +165,13 @@ async def messages(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
 
 @api("POST")
 async def stop(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
-    reply = await database_sync_to_async(_get_reply_for_user)(user, pk)
+    reply = await database_sync_to_async(get_reply_for_user)(user, pk)
     reply = await request_stop(reply)
     return JsonResponse(store.message_dict(reply))
 
 
 def _prepare_regenerate(user: Any, pk: int) -> Message:
-    reply = _get_reply_for_user(user, pk)
+    reply = get_reply_for_user(user, pk)
     if not reply.is_finished:
         raise ApiError(_("This reply is still being written."), status=409)
     latest = reply.conversation.messages.visible().last()

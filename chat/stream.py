@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
-from chat.api import _get_reply_for_user
+from chat.access import get_reply_for_user
 from chat.apiutil import api, error
 from chat.relay import Listener
 
@@ -25,7 +25,7 @@ def _last_event_id(request: HttpRequest) -> int | None:
 async def reply_events(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
     if "text/event-stream" not in request.headers.get("Accept", ""):
         return error(_("This endpoint serves text/event-stream only."), 406)
-    reply = await database_sync_to_async(_get_reply_for_user)(user, pk)
+    reply = await database_sync_to_async(get_reply_for_user)(user, pk)
     listener = Listener(reply, _last_event_id(request))
     response = StreamingHttpResponse(listener.events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

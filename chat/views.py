@@ -9,20 +9,17 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from chat.access import get_conversation_for_user
 from chat.api import conversation_page
 from chat.forms import SignupForm
 from chat.models import Conversation
 from chat.providers import ModelChoice, available_models, default_model
 
 RETRYABLE = ("error", "interrupted", "stopped")
-
-
-def _get_conversation_for_user(request: HttpRequest, pk: int) -> Conversation:
-    return get_object_or_404(Conversation.objects.for_user(request.user), pk=pk)
 
 
 def _model_groups(choices: list[ModelChoice]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -83,7 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
-    conv = _get_conversation_for_user(request, pk)
+    conv = get_conversation_for_user(request.user, pk)
     return render(request, "chat/chat.html", _chat_context(request, conv))
 
 
