@@ -1,13 +1,15 @@
 """One reply's life: upstream -> text -> listeners -> database.
 
 A Generation runs as an asyncio task in the process that accepted the message, independent of
-any browser connection. Three loops cooperate:
+any browser connection. These loops cooperate:
 
-- the pump reads the provider's events and appends text;
-- the publisher sends what the pump appended to the reply's channel-layer group, one message
-  per send with the next sequence number. While a send is in flight, new text accumulates and
-  goes out together in the next one: deltas that arrive together are coalesced, a lone delta
-  is never held back;
+- the pump reads the provider's events and appends the text to the reply's feed
+  (chat/feed.py), where listeners in this process read it directly;
+- with a channel layer shared between processes (Redis), the publisher sends what the feed
+  gained to the reply's group, for listeners in other processes: one message per send, with
+  the pieces of text it covers and the sequence number of the first. While a send is in
+  flight, new text accumulates and goes out together in the next one: deltas that arrive
+  together are coalesced, a lone delta is never held back;
 - the control loop answers listeners on the reply's own channel: `sync` (send me what I missed
   after sequence n) and `stop`.
 
@@ -28,6 +30,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat import runtime, store
+from chat.feed import Feed
 from chat.models import Message
 from chat.providers import resolve, timeouts
 from chat.providers.base import (
@@ -46,7 +49,8 @@ log = logging.getLogger(__name__)
 
 def spawn(reply_id: int, channel: str) -> None:
     """Start a reply's generation as a task of this process (see chat.runtime.start_task)."""
-    runtime.start_task(Generation(reply_id, channel).run())
+    generation = Generation(reply_id, channel)
+    runtime.start_task(generation.run()).add_done_callback(generation.feed.abandon)
 
 
 class Generation:
@@ -55,23 +59,12 @@ class Generation:
         self.channel = channel
         self.group = runtime.group_name(reply_id)
         self.layer = get_channel_layer()
-        self.parts: list[str] = []
-        self.offsets: list[int] = [0]  # offsets[n] = len(text) after delta n
-        self.reasoning: list[str] = []
-        self.reasoning_offsets: list[int] = [0]
-        self.pending_text: list[str] = []
-        self.pending_reasoning: list[str] = []
-        self.wake = asyncio.Event()
+        self.feed = Feed(reply_id).open()
         self.usage = Usage()
         self.finish = Finish("stop", "")
         self.first_token_ms: int | None = None
         self.stop_requested = False
-        self.pump_done = False
         self.closing = False
-
-    @property
-    def seq(self) -> int:
-        return len(self.offsets) - 1
 
     async def run(self) -> None:
         self.started = time.monotonic()
@@ -80,7 +73,7 @@ class Generation:
             asyncio.create_task(self.control_loop()),
             asyncio.create_task(self.checkpoint_loop()),
         ]
-        publisher = asyncio.create_task(self.publish_loop())
+        publisher = asyncio.create_task(self.publish_loop()) if runtime.layer_is_shared() else None
         pump = self.pump_task
         status, error = Message.Status.COMPLETE, ""
         try:
@@ -102,7 +95,7 @@ class Generation:
                 status = Message.Status.STOPPED
             elif (exc := pump.exception()) is not None:
                 status, error = Message.Status.ERROR, _error_text(exc)
-            elif self.finish.reason == "content_filter" and not self._has_text():
+            elif self.finish.reason == "content_filter" and not self.feed.has_text():
                 # A refusal with no words (Gemini SAFETY, an Anthropic refusal) must not look
                 # like an empty success.
                 status, error = (
@@ -112,13 +105,16 @@ class Generation:
                         + (f": {self.finish.raw})." if self.finish.raw else ").")
                     ),
                 )
-        self.pump_done = True
-        self.wake.set()
-        await publisher
+        self.feed.seal()
+        if publisher is not None:
+            await publisher
         # Saved before the helpers stop: the checkpointer's heartbeat goes on until the reply is
         # final (stopping the control loop can take a while on a busy channel layer, and a
         # reply without heartbeat for CHAT_STALE_AFTER is swept as interrupted).
-        await self.save_and_announce(status, error)
+        try:
+            await self.save_and_announce(status, error)
+        finally:
+            self.feed.abandon()
         await self._stop_helpers(helpers)
 
     async def pump(self) -> None:
@@ -129,12 +125,10 @@ class Generation:
             async for event in stream:
                 if isinstance(event, TextDelta):
                     self._first_token()
-                    self.pending_text.append(text.feed(event.text))
-                    self.wake.set()
+                    self.feed.append(text.feed(event.text))
                 elif isinstance(event, ReasoningDelta):
                     self._first_token()
-                    self.pending_reasoning.append(reasoning.feed(event.text))
-                    self.wake.set()
+                    self.feed.append("", reasoning.feed(event.text))
                 elif isinstance(event, Usage):
                     self.usage = event
                 elif isinstance(event, Finish):
@@ -144,10 +138,8 @@ class Generation:
                 raise
             # Stopped: fall through so run() sees a normally finished pump with stop set.
         finally:
-            if rest := text.flush():  # a high surrogate that never got its pair
-                self.pending_text.append(rest)
-            if rest := reasoning.flush():
-                self.pending_reasoning.append(rest)
+            # A high surrogate that never got its pair.
+            self.feed.append(text.flush(), reasoning.flush())
             await stream.aclose()  # closes the upstream connection, whatever happened
 
     def _prepare(self) -> tuple[Provider, ChatRequest]:
@@ -163,39 +155,25 @@ class Generation:
             self.first_token_ms = int((time.monotonic() - self.started) * 1000)
 
     async def publish_loop(self) -> None:
+        feed, published = self.feed, 0
         while True:
-            if self.pending_text or self.pending_reasoning:
-                await self.layer.group_send(self.group, self._take_pending())
-            elif self.pump_done:
+            if feed.seq > published:
+                # The pieces themselves, not their concatenation: a listener that is already
+                # part-way through this range (its catch-up came meanwhile) skips what it has.
+                seq = feed.seq
+                message: dict[str, object] = {
+                    "type": "reply.delta",
+                    "from": published,
+                    "parts": feed.parts[published:seq],
+                }
+                if any(reasoning := feed.reasoning[published:seq]):
+                    message["reasoning"] = reasoning
+                published = seq
+                await self.layer.group_send(self.group, message)
+            elif feed.sealed:
                 return
             else:
-                # Cleared right after finding nothing to do, with no await in between: a wake-up
-                # given while a send was in flight (the pump's last text, or its end) is kept.
-                self.wake.clear()
-                await self.wake.wait()
-
-    def _take_pending(self) -> dict[str, object]:
-        text = "".join(self.pending_text)
-        reasoning = "".join(self.pending_reasoning)
-        self.pending_text.clear()
-        self.pending_reasoning.clear()
-        self.parts.append(text)
-        self.offsets.append(self.offsets[-1] + len(text))
-        self.reasoning.append(reasoning)
-        self.reasoning_offsets.append(self.reasoning_offsets[-1] + len(reasoning))
-        message: dict[str, object] = {"type": "reply.delta", "seq": self.seq, "text": text}
-        if reasoning:
-            message["reasoning"] = reasoning
-        return message
-
-    def _has_text(self) -> bool:
-        return any(self.parts) or any(self.pending_text)
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-    def reasoning_text(self) -> str:
-        return "".join(self.reasoning)
+                await feed.wait(published, None, until_sealed=True)
 
     async def checkpoint_loop(self) -> None:
         interval = settings.CHAT_CHECKPOINT_INTERVAL
@@ -204,11 +182,11 @@ class Generation:
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
-            if self.seq == saved_seq and now - last_write < heartbeat_every:
+            seq = self.feed.seq
+            if seq == saved_seq and now - last_write < heartbeat_every:
                 continue
-            seq = self.seq
             alive = await runtime.in_db_thread(store.checkpoint)(
-                self.reply_id, self.text(), self.reasoning_text(), seq
+                self.reply_id, self.feed.text(), self.feed.reasoning_text(), seq
             )
             saved_seq, last_write = seq, now
             if not alive:  # ended elsewhere (stop after a lost message, or the sweeper)
@@ -249,21 +227,15 @@ class Generation:
                     await self.layer.send(message["reply_to"], self._catchup(message.get("after")))
 
     def _catchup(self, after: object) -> dict[str, object]:
-        seq = self.seq
-        if isinstance(after, int) and 0 <= after <= seq:
-            return {
-                "type": "reply.catchup",
-                "seq": seq,
-                "from": after,
-                "text": self.text()[self.offsets[after] :],
-                "reasoning": self.reasoning_text()[self.reasoning_offsets[after] :],
-            }
+        feed = self.feed
+        start = after if isinstance(after, int) and 0 <= after <= feed.seq else None
+        text, reasoning = feed.since(start or 0)
         return {
             "type": "reply.catchup",
-            "seq": seq,
-            "from": None,
-            "text": self.text(),
-            "reasoning": self.reasoning_text(),
+            "seq": feed.seq,
+            "from": start,
+            "text": text,
+            "reasoning": reasoning,
         }
 
     async def save_and_announce(self, status: str, error: str) -> None:
@@ -274,8 +246,8 @@ class Generation:
             finish = Finish("", finish.raw)
         outcome = store.Outcome(
             status=status,
-            content=self.text(),
-            reasoning=self.reasoning_text(),
+            content=self.feed.text(),
+            reasoning=self.feed.reasoning_text(),
             error=error,
             input_tokens=self.usage.input_tokens,
             output_tokens=self.usage.output_tokens,
@@ -284,13 +256,14 @@ class Generation:
             first_token_ms=self.first_token_ms,
             duration_ms=int((time.monotonic() - self.started) * 1000),
         )
-        end_seq = self.seq + 1
+        end_seq = self.feed.seq + 1
         try:
             reply = await runtime.in_db_thread(store.finish)(self.reply_id, outcome, end_seq)
         except Exception:
             log.exception("could not save reply %s", self.reply_id)
             return
         if reply is not None:
+            self.feed.close(reply)
             await runtime.announce_end(reply)
 
 

@@ -1,10 +1,17 @@
 """The listener side of a reply: what one event-stream connection sends.
 
-Protocol with the generation (see chat/generation.py): join the reply's group, then ask the
+A listener in the process running the reply's generation reads its feed (chat/feed.py): each
+time text arrives it writes everything it has not sent yet as one event, and while the
+browser is not reading (chat/flow.py) it writes nothing and only falls behind.
+
+A listener in another process (a shared channel layer, Redis) follows the reply through the
+layer. Protocol with the generation (see chat/generation.py): join the reply's group, then ask the
 generation for everything after the last sequence number this client has (`reply.sync`). Its
 answer (`reply.catchup`) and the group's `reply.delta` messages carry sequence numbers, so
 duplicates are dropped and a gap (a full channel dropped messages) triggers a new sync; the
-client never shows wrong text. `reply.end` carries the final reply.
+client never shows wrong text. `reply.end` carries the final reply. While the browser is not
+reading, the listener leaves the layer's messages queued: a full channel drops the rest, and
+the gap is caught up in one event once the browser reads again.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat import sse, store
+from chat.feed import Feed, local_feed
+from chat.flow import Flow
 from chat.models import Message
 from chat.runtime import LOCAL_CHANNEL_PREFIX, announce_end, group_name
 
@@ -41,8 +50,9 @@ def end_id(seq: int, last: int | None) -> int:
 
 
 class Listener:
-    def __init__(self, reply: Message, last_event_id: int | None) -> None:
+    def __init__(self, reply: Message, last_event_id: int | None, flow: Flow) -> None:
         self.reply = reply
+        self.flow = flow
         self.layer = get_channel_layer()
         self.last = last_event_id  # None: the client has nothing yet
         self.synced = False
@@ -55,20 +65,48 @@ class Listener:
         if self.reply.is_finished:
             yield end_frame(self.reply, self.last)
             return
-        channel = await self.layer.new_channel(LOCAL_CHANNEL_PREFIX)
-        group = group_name(self.reply.pk)
-        await self.layer.group_add(group, channel)
+        self.closes_at = time.monotonic() + settings.CHAT_STREAM_MAX_AGE
+        self.flow.start()
         try:
-            await self._request_sync(channel)
-            async for chunk in self._follow(channel):
+            feed = local_feed(self.reply.pk)
+            if feed is not None:
+                async for chunk in self._follow_feed(feed):
+                    yield chunk
+                if not feed.closed or feed.end is not None:
+                    return
+            # No feed: the generation runs in another process, or has just ended. A feed closed
+            # without an end: its generation could not save the reply (the sweeper will).
+            if (ended := await self._check_database()) is not None:
+                yield ended
+                return
+            async for chunk in self._follow_group():
                 yield chunk
         finally:
-            # Also runs on client disconnect (CancelledError); the generation is untouched.
-            if self._receiving is not None:
-                self._receiving.cancel()
-                # redis-py may end a cancelled pop with an error instead: consume it.
-                self._receiving.add_done_callback(_consume_result)
-            await asyncio.shield(self.layer.group_discard(group, channel))
+            self.flow.release()
+
+    async def _follow_feed(self, feed: Feed) -> AsyncIterator[bytes]:
+        last = self.last
+        if last is None or not 0 <= last <= feed.seq:  # nothing yet, or not from this reply
+            self.last = feed.seq
+            if feed.seq > 0 or last is not None:
+                yield sse.frame("snapshot", _text(*feed.since(0)), feed.seq)
+        while (remaining := self.closes_at - time.monotonic()) > 0:
+            if self.flow.paused:
+                await self.flow.resumed(remaining)
+            elif feed.seq > self.last:
+                text, reasoning = feed.since(self.last)
+                self.last = feed.seq
+                yield sse.frame("delta", _text(text, reasoning), feed.seq)
+            elif feed.closed:
+                if feed.end is not None:
+                    seq = int(feed.end["seq"])  # type: ignore[call-overload]
+                    yield sse.frame("end", _end_data(feed.end), end_id(seq, self.last))
+                return
+            else:
+                seen = self.last
+                await feed.wait(seen, min(settings.CHAT_PING_INTERVAL, remaining))
+                if feed.seq == seen and not feed.closed:
+                    yield sse.PING
 
     async def _next_message(self, channel: str, wait: float) -> dict[str, object] | None:
         """The next message, or None after `wait` seconds. The pending receive is kept across
@@ -87,54 +125,70 @@ class Listener:
             log.warning("channel layer receive failed; checking the database", exc_info=True)
             return None
 
-    async def _follow(self, channel: str) -> AsyncIterator[bytes]:
-        closes_at = time.monotonic() + settings.CHAT_STREAM_MAX_AGE
-        quiet_ticks = 0
-        while True:
-            remaining = closes_at - time.monotonic()
-            if remaining <= 0:
-                return  # the page reconnects with Last-Event-ID and continues seamlessly
-            wait = min(settings.CHAT_PING_INTERVAL, remaining)
-            if not self.synced:
-                wait = min(wait, max(0.05, self.sync_sent_at + SYNC_TIMEOUT - time.monotonic()))
-            message = await self._next_message(channel, wait)
-            if message is None:
-                # The database is the safety net for an `end` the layer dropped. An idle stream
-                # that is in sync checks it at its first quiet tick and then every fourth: the
-                # checks were most of the CPU of holding thousands of idle streams (bench/).
-                quiet_ticks += 1
-                if not self.synced or quiet_ticks % 4 == 1:
-                    ended = await self._check_database()
-                    if ended is not None:
-                        yield ended
-                        return
-                if not self.synced and time.monotonic() - self.sync_sent_at >= SYNC_TIMEOUT:
-                    await self._request_sync(channel)
-                else:
-                    yield sse.PING
-                continue
-            kind = message["type"]
-            if kind == "reply.end":
-                seq = int(message["seq"])  # type: ignore[call-overload]
-                yield sse.frame("end", _end_data(message), end_id(seq, self.last))
-                return
-            if kind == "reply.catchup":
-                for chunk in self._apply_catchup(message):
-                    yield chunk
-                for early in self.early:
-                    if (frame := self._apply_delta(early)) is not None:
-                        yield frame
-                self.early.clear()
-                if not self.synced:  # a gap right after the catch-up
-                    await self._request_sync(channel)
-            elif kind == "reply.delta":
-                if not self.synced:
-                    self.early.append(message)
+    async def _follow_group(self) -> AsyncIterator[bytes]:
+        channel = await self.layer.new_channel(LOCAL_CHANNEL_PREFIX)
+        group = group_name(self.reply.pk)
+        await self.layer.group_add(group, channel)
+        try:
+            await self._request_sync(channel)
+            quiet_ticks = 0
+            while True:
+                remaining = self.closes_at - time.monotonic()
+                if remaining <= 0:
+                    return  # the page reconnects with Last-Event-ID and continues seamlessly
+                if self.flow.paused:  # the layer keeps the messages meanwhile, up to its capacity
+                    if await self.flow.resumed(remaining):
+                        # What the full channel dropped meanwhile comes with one catch-up.
+                        await self._request_sync(channel)
                     continue
-                if (frame := self._apply_delta(message)) is not None:
-                    yield frame
-                if not self.synced:  # a gap: ask for what is missing
-                    await self._request_sync(channel)
+                wait = min(settings.CHAT_PING_INTERVAL, remaining)
+                if not self.synced:
+                    wait = min(wait, max(0.05, self.sync_sent_at + SYNC_TIMEOUT - time.monotonic()))
+                message = await self._next_message(channel, wait)
+                if message is None:
+                    # The database is the safety net for an `end` the layer dropped. An idle stream
+                    # that is in sync checks it at its first quiet tick and then every fourth: the
+                    # checks were most of the CPU of holding thousands of idle streams (bench/).
+                    quiet_ticks += 1
+                    if not self.synced or quiet_ticks % 4 == 1:
+                        ended = await self._check_database()
+                        if ended is not None:
+                            yield ended
+                            return
+                    if not self.synced and time.monotonic() - self.sync_sent_at >= SYNC_TIMEOUT:
+                        await self._request_sync(channel)
+                    else:
+                        yield sse.PING
+                    continue
+                kind = message["type"]
+                if kind == "reply.end":
+                    seq = int(message["seq"])  # type: ignore[call-overload]
+                    yield sse.frame("end", _end_data(message), end_id(seq, self.last))
+                    return
+                if kind == "reply.catchup":
+                    for chunk in self._apply_catchup(message):
+                        yield chunk
+                    for early in self.early:
+                        if (frame := self._apply_delta(early)) is not None:
+                            yield frame
+                    self.early.clear()
+                    if not self.synced:  # a gap right after the catch-up
+                        await self._request_sync(channel)
+                elif kind == "reply.delta":
+                    if not self.synced:
+                        self.early.append(message)
+                        continue
+                    if (frame := self._apply_delta(message)) is not None:
+                        yield frame
+                    if not self.synced:  # a gap: ask for what is missing
+                        await self._request_sync(channel)
+        finally:
+            # Also runs on client disconnect (CancelledError); the generation is untouched.
+            if self._receiving is not None:
+                self._receiving.cancel()
+                # redis-py may end a cancelled pop with an error instead: consume it.
+                self._receiving.add_done_callback(_consume_result)
+            await asyncio.shield(self.layer.group_discard(group, channel))
 
     async def _request_sync(self, channel: str) -> None:
         self.synced = False
@@ -154,7 +208,7 @@ class Listener:
             return []  # an answer to an older sync, from where this stream no longer is
         self.synced = True
         frames = []
-        data = _text_data(message)
+        data = _text(message["text"], message["reasoning"])  # type: ignore[arg-type]
         if message["from"] is None or self.last is None:
             if seq > 0 or self.last is not None:
                 frames.append(sse.frame("snapshot", data, seq))
@@ -164,15 +218,21 @@ class Listener:
         return frames
 
     def _apply_delta(self, message: dict[str, object]) -> bytes | None:
-        seq = int(message["seq"])  # type: ignore[call-overload]
-        last = self.last or 0
+        start = int(message["from"])  # type: ignore[call-overload]
+        parts: list[str] = message["parts"]  # type: ignore[assignment]
+        seq, last = start + len(parts), self.last or 0
         if seq <= last:
             return None  # already sent (it was part of a catch-up)
-        if seq > last + 1:
+        if start > last:
             self.synced = False  # messages were dropped on the way
+            log.info(
+                "reply %s: a gap after event %s (a full channel); catching up", self.reply.pk, last
+            )
             return None
         self.last = seq
-        return sse.frame("delta", _text_data(message), seq)
+        reasoning: list[str] = message.get("reasoning") or []  # type: ignore[assignment]
+        skip = last - start  # the first pieces came with a catch-up
+        return sse.frame("delta", _text("".join(parts[skip:]), "".join(reasoning[skip:])), seq)
 
     async def _check_database(self) -> bytes | None:
         reply = await database_sync_to_async(store.load_reply)(self.reply.pk)
@@ -197,10 +257,10 @@ def _consume_result(future: asyncio.Future[object]) -> None:
         future.exception()
 
 
-def _text_data(message: dict[str, object]) -> dict[str, object]:
-    data: dict[str, object] = {"text": message["text"]}
-    if message.get("reasoning"):
-        data["reasoning"] = message["reasoning"]
+def _text(text: str, reasoning: str = "") -> dict[str, object]:
+    data: dict[str, object] = {"text": text}
+    if reasoning:
+        data["reasoning"] = reasoning
     return data
 
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import InterfaceError, OperationalError, connection
 
 from chat import store
@@ -71,12 +71,19 @@ async def new_worker_channel() -> str:
     return await get_channel_layer().new_channel(LOCAL_CHANNEL_PREFIX)
 
 
-def start_task(coro: Coroutine[object, object, None]) -> None:
+def start_task(coro: Coroutine[object, object, None]) -> asyncio.Task[None]:
     """Run a reply's generation as a task of this process. A fresh context detaches it from
     the request (whose thread-sensitive executor ends with the request; the task must not)."""
     task = asyncio.get_running_loop().create_task(coro, context=contextvars.Context())
     _running.add(task)
     task.add_done_callback(_running.discard)
+    return task
+
+
+def layer_is_shared() -> bool:
+    """Whether other processes can listen on this process's channel layer (Redis): only then
+    do generations publish their text to it (listeners in this process read the feed)."""
+    return not isinstance(get_channel_layer(), InMemoryChannelLayer)
 
 
 def running_count() -> int:

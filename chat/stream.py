@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from chat.access import get_reply_for_user
 from chat.apiutil import api, error
+from chat.flow import Flow
 from chat.relay import Listener
 
 
@@ -26,7 +27,7 @@ async def reply_events(request: HttpRequest, user: Any, pk: int) -> HttpResponse
     if "text/event-stream" not in request.headers.get("Accept", ""):
         return error(_("This endpoint serves text/event-stream only."), 406)
     reply = await database_sync_to_async(get_reply_for_user)(user, pk)
-    listener = Listener(reply, _last_event_id(request))
+    listener = Listener(reply, _last_event_id(request), Flow(request.scope))
     response = StreamingHttpResponse(listener.events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once

@@ -10,8 +10,9 @@ django_app = get_asgi_application()
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from chat.flow import FlowControl  # noqa: E402
 from chat.lifecycle import ProcessServices  # noqa: E402
 
-application = ProcessServices(
-    ASGIStaticFilesHandler(django_app) if settings.CHAT_SERVE_STATIC else django_app
-)
+site = ASGIStaticFilesHandler(django_app) if settings.CHAT_SERVE_STATIC else django_app
+# Outermost first: FlowControl needs daphne's own `send`.
+application = FlowControl(ProcessServices(site))

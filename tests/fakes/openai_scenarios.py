@@ -235,3 +235,12 @@ SCENARIOS.update(
         "oa-pause": _with_pause(PAUSE_BEFORE, " After it.", 6.0),
     }
 )
+
+
+# --- A flood for a reader that stops reading (test_slow_readers.py) -------------------------
+
+# 3,000 chunks 1 ms apart, about 190 bytes of UTF-8 each (570 KB): far more than the socket
+# buffers and Twisted's 64 KB write buffer hold.
+FLOOD_PIECES = [f"{i:04d}:" + "流水不腐" * 15 + "\n" for i in range(3000)]
+FLOOD_TEXT = "".join(FLOOD_PIECES)
+SCENARIOS["oa-flood"] = _text_stream(FLOOD_PIECES, delay=0.001)

@@ -1,0 +1,101 @@
+"""A reply's text as its generation produces it, read directly by listeners in the same process.
+
+The generation appends each piece of text the upstream sends; it becomes sequence number n,
+and `since(n)` is everything after it. A listener in the same process waits on the feed and
+writes whatever arrived since its last write as one event: deltas that arrive together go out
+together, a lone delta goes out at once, and a reader that cannot keep up costs no memory of
+its own (it is only a sequence number behind). Listeners in other processes get the same
+sequence numbers through the channel layer (chat.generation's publisher, chat.relay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from chat.models import Message
+
+# The running generations of this process, by reply id.
+_feeds: dict[int, Feed] = {}
+
+
+def local_feed(reply_id: int) -> Feed | None:
+    return _feeds.get(reply_id)
+
+
+class Feed:
+    def __init__(self, reply_id: int) -> None:
+        self.reply_id = reply_id
+        self.parts: list[str] = []  # parts[n] is the text of sequence number n + 1
+        self.reasoning: list[str] = []
+        self.sealed = False  # no more text will come
+        self.closed = False  # the reply is saved (or could not be): listeners end
+        self.end: dict[str, object] | None = None  # the `reply.end` message, once saved
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def open(self) -> Feed:
+        _feeds[self.reply_id] = self
+        return self
+
+    @property
+    def seq(self) -> int:
+        return len(self.parts)
+
+    def append(self, text: str, reasoning: str = "") -> None:
+        if text or reasoning:
+            self.parts.append(text)
+            self.reasoning.append(reasoning)
+            self._wake()
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def reasoning_text(self) -> str:
+        return "".join(self.reasoning)
+
+    def has_text(self) -> bool:
+        return any(self.parts)
+
+    def since(self, after: int) -> tuple[str, str]:
+        """The text and reasoning after sequence number `after` (0 <= after <= seq)."""
+        return "".join(self.parts[after:]), "".join(self.reasoning[after:])
+
+    def seal(self) -> None:
+        self.sealed = True
+        self._wake()
+
+    def close(self, reply: Message | None) -> None:
+        """The reply is saved (`reply`), or could not be (None: listeners ask the database)."""
+        if reply is not None:
+            from chat.store import end_payload
+
+            self.end = {"type": "reply.end", "seq": reply.seq, **end_payload(reply)}
+        self.sealed = self.closed = True
+        if _feeds.get(self.reply_id) is self:
+            del _feeds[self.reply_id]
+        self._wake()
+
+    def abandon(self, _task: object = None) -> None:
+        """The generation's task ended: if it never closed the feed (cancelled before it
+        started), listeners are not left waiting for it."""
+        if not self.closed:
+            self.close(None)
+
+    async def wait(self, seen: int, within: float | None, *, until_sealed: bool = False) -> None:
+        """Return when there is text after `seen`, the feed is closed (or, `until_sealed`,
+        sealed), or after `within` seconds (None: no limit)."""
+        if self.seq > seen or self.closed or (until_sealed and self.sealed):
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait((waiter,), timeout=within)
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+                self._waiters.remove(waiter)
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)

@@ -1,0 +1,124 @@
+"""A reader that stops reading: the server writes nothing more to it until it reads again,
+then sends what it missed as one event (chat/flow.py, chat/relay.py), so its memory does not
+grow with what the generation produces meanwhile."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth.models import User
+
+from chat.providers.sse import SSEParser
+from tests.conftest import Daphne, login_session, wait_finished
+from tests.fakes.openai_scenarios import FLOOD_PIECES, FLOOD_TEXT
+from tests.sseclient import SiteClient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def open_stalled_stream(site: SiteClient, url: str) -> socket.socket:
+    """A raw HTTP/1.1 GET of the event stream whose reader takes in only a few KB, then
+    nothing until the test reads."""
+    base = urlsplit(site.base_url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: the window
+    sock.connect((base.hostname, base.port))
+    cookies = "; ".join(f"{k}={v}" for k, v in site.http.cookies.items())
+    request = (
+        f"GET {url} HTTP/1.1\r\nHost: {base.netloc}\r\nAccept: text/event-stream\r\n"
+        f"Cookie: {cookies}\r\n\r\n"
+    )
+    sock.sendall(request.encode())
+    return sock
+
+
+def read_events(sock: socket.socket) -> list[tuple[str, str, dict[str, object]]]:
+    """Every event until `end`."""
+    sock.settimeout(30)
+    head, body = b"", b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(65536)
+    head, _, body = head.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    # The body is chunked: take the chunks apart before parsing events.
+    raw, events, parser = body, [], SSEParser()
+    while True:
+        while True:
+            size_line, sep, rest = raw.partition(b"\r\n")
+            if not sep:
+                break
+            size = int(size_line, 16)
+            if len(rest) < size + 2:
+                break
+            for sse in parser.feed(rest[:size]):
+                events.append((sse.event, sse.id, json.loads(sse.data)))
+            raw = rest[size + 2 :]
+            if events and events[-1][0] == "end":
+                return events
+        data = sock.recv(65536)
+        assert data, "the stream closed before its end event"
+        raw += data
+
+
+def stall_then_read(
+    writer: SiteClient, reader: SiteClient, stall: float | None = None
+) -> list[dict[str, object]]:
+    """Ask through `writer`, watch through `reader` without reading for `stall` seconds (None:
+    until the reply is saved); then read. Checks the text and the ids; returns the data of the
+    events before `end`."""
+    reply, url = writer.ask("openai:oa-flood")
+    sock = open_stalled_stream(reader, url)
+    try:
+        if stall is None:  # the generation runs to its end while this reader reads nothing
+            assert wait_finished(reply["id"], timeout=60).content == FLOOD_TEXT
+            time.sleep(0.5)
+        else:
+            time.sleep(stall)
+        events = read_events(sock)
+    finally:
+        sock.close()
+    deltas = [data for kind, _, data in events if kind != "end"]
+    assert "".join(str(d["text"]) for d in deltas) == FLOOD_TEXT
+    ids = [int(event_id) for _, event_id, _ in events]
+    assert ids == sorted(ids) and ids[-2] == len(FLOOD_PIECES)
+    assert events[-1][0] == "end" and events[-1][2]["content"] == FLOOD_TEXT
+    return deltas
+
+
+def test_a_stalled_reader_gets_what_it_missed_as_one_event(site: SiteClient) -> None:
+    deltas = stall_then_read(site, site)
+
+    # While it was not reading, the server wrote only until its buffers filled (about 200 KB:
+    # the socket's, the reader's window and Twisted's 64 KB), then paused; what came meanwhile
+    # went out as one event once it read again. Writing every delta would have been about
+    # one event per chunk.
+    assert len(deltas) < len(FLOOD_PIECES) / 2, len(deltas)
+    assert any(len(str(d["text"])) > 100 * len(FLOOD_PIECES[0]) for d in deltas)
+
+
+@pytest.mark.scaleout
+def test_a_stalled_reader_in_another_process_catches_up_in_one_event(
+    daphne_factory: type[Daphne], live_user: User
+) -> None:
+    """Through Redis, a paused listener leaves the layer's messages queued; its channel fills
+    (capacity 100 here) and drops the rest, and once it reads again (here while the reply is
+    still being written: 3,000 chunks take over 3 s) the gap is caught up in one event."""
+    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        pytest.fail("needs PostgreSQL and Redis: run as scripts/test.sh does")
+    env = {"CHAT_CHANNEL_CAPACITY": "100"}
+    session = login_session(live_user)
+    writer = SiteClient(daphne_factory(env=env).url, session)
+    reader = SiteClient(daphne_factory(env=env).url, session)
+    try:
+        deltas = stall_then_read(writer, reader, stall=1.5)
+    finally:
+        writer.close()
+        reader.close()
+
+    # The rest streams live once it reads again; the catch-up alone spans over 100 chunks.
+    assert any(len(str(d["text"])) > 100 * len(FLOOD_PIECES[0]) for d in deltas)
