@@ -14,6 +14,7 @@ from typing import TypeVar
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
 from chat import store
@@ -31,7 +32,9 @@ T = TypeVar("T")
 
 
 def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    if connection.vendor == "sqlite":
+    # The settings, not `connection.vendor`: on the event loop, each generation's context would
+    # build a DatabaseWrapper of its own just to answer (about 4 KB per running reply).
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         return sync_to_async(_kept_connection(func), thread_sensitive=False, executor=_DB_THREADS)
     # PostgreSQL: closing after each call returns the connection to the pool, cheaply.
     return database_sync_to_async(func, thread_sensitive=False, executor=_DB_THREADS)

@@ -12,7 +12,9 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from chat.flow import FlowControl  # noqa: E402
 from chat.lifecycle import ProcessServices  # noqa: E402
+from chat.threads import RequestThreads  # noqa: E402
 
 site = ASGIStaticFilesHandler(django_app) if settings.CHAT_SERVE_STATIC else django_app
-# Outermost first: FlowControl needs daphne's own `send`.
-application = FlowControl(ProcessServices(site))
+# Outermost first: FlowControl needs daphne's own `send`; ProcessServices starts the sweeper
+# outside any request's context.
+application = FlowControl(ProcessServices(RequestThreads(site)))
