@@ -85,17 +85,28 @@ class Feed:
         sealed), or after `within` seconds (None: no limit)."""
         if self.seq > seen or self.closed or (until_sealed and self.sealed):
             return
-        waiter = asyncio.get_running_loop().create_future()
+        # A bare future woken by `_wake` or by a timer: no task, set or callback per wake-up.
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
         self._waiters.append(waiter)
+        timer = None if within is None else loop.call_later(within, _expire, waiter)
         try:
-            await asyncio.wait((waiter,), timeout=within)
+            await waiter
         finally:
-            if not waiter.done():
-                waiter.cancel()
-                self._waiters.remove(waiter)
+            if timer is not None:
+                timer.cancel()
+            # Not woken by `_wake` (a timeout, or the listener went away): unlisted if it is
+            # the last one, as it usually is; otherwise the next `_wake` drops it.
+            if self._waiters and self._waiters[-1] is waiter:
+                self._waiters.pop()
 
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
