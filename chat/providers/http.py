@@ -12,6 +12,7 @@ import functools
 import json
 import re
 import ssl
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -141,8 +142,33 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
 
 
+# One connection pool per event loop (one per process under daphne; tests run several loops).
+_transports: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _shared_transport() -> httpx.AsyncHTTPTransport:
+    """Upstream connections are kept alive and reused between replies: no TCP and TLS
+    handshake before each reply's first token. A reply whose response is closed before it
+    ended (Stop, an error, a timeout) closes its connection: httpcore reuses only a connection
+    whose response was read to the end, so Stop still ends the upstream's work."""
+    loop = asyncio.get_running_loop()
+    transport = _transports.get(loop)
+    if transport is None:
+        transport = _transports[loop] = httpx.AsyncHTTPTransport(
+            verify=_tls_context(),
+            trust_env=False,
+            limits=httpx.Limits(
+                max_connections=None, max_keepalive_connections=32, keepalive_expiry=30
+            ),
+        )
+    return transport
+
+
 def make_client(timeouts: Timeouts) -> httpx.AsyncClient:
-    # A client per reply, so that closing it closes exactly that reply's connection (Stop).
+    # A client per reply over the shared pool: its own cookie jar (nothing an upstream sets
+    # reaches another reply), and never closed (that would close the pool).
     # Read timeouts are enforced per chunk by iter_chunks (first byte vs idle differ), so
     # httpx's own read timeout is off; connect and write keep theirs.
     return httpx.AsyncClient(
@@ -151,7 +177,7 @@ def make_client(timeouts: Timeouts) -> httpx.AsyncClient:
         ),
         follow_redirects=False,
         trust_env=False,
-        verify=_tls_context(),
+        transport=_shared_transport(),
     )
 
 
@@ -168,36 +194,70 @@ async def open_stream(
 ) -> AsyncIterator[AsyncIterator[bytes]]:
     """POST payload and yield the response body as chunks, with every timeout applied.
 
-    Leaving the block closes the response and the client, and with them the connection:
-    that is what makes Stop stop the upstream. Any UpstreamError leaving the block, raised
-    here or by the caller's parsing, has the secrets redacted.
+    Leaving the block closes the response, and with it the connection unless the response was
+    read to its end: that is what makes Stop stop the upstream. Any UpstreamError leaving the
+    block, raised here or by the caller's parsing, has the secrets redacted.
     """
+    client = make_client(timeouts)
     try:
-        async with make_client(timeouts) as client:
+        try:
+            request = client.build_request("POST", url, headers=headers, json=payload)
+            async with asyncio.timeout(timeouts.first_byte):
+                response = await client.send(request, stream=True)
+        except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
+            raise transport_error(provider, exc) from None
+        ended = False
+        try:
+            if response.status_code >= 400:
+                raw = await _read_limited(provider, response, timeouts)
+                body = parse_error(parse_json(raw))
+                if not body.message:
+                    text = raw.decode("utf-8", errors="replace").strip()
+                    body = ErrorBody(text[:MAX_UPSTREAM_MESSAGE], body.code, body.kind)
+                retry_after = "retry-after" in response.headers
+                raise http_error(provider, response.status_code, body, retry_after)
+            chunks = iter_chunks(provider, response, timeouts)
             try:
-                request = client.build_request("POST", url, headers=headers, json=payload)
-                async with asyncio.timeout(timeouts.first_byte):
-                    response = await client.send(request, stream=True)
-            except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
-                raise transport_error(provider, exc) from None
-            try:
-                if response.status_code >= 400:
-                    raw = await _read_limited(provider, response, timeouts)
-                    body = parse_error(parse_json(raw))
-                    if not body.message:
-                        text = raw.decode("utf-8", errors="replace").strip()
-                        body = ErrorBody(text[:MAX_UPSTREAM_MESSAGE], body.code, body.kind)
-                    retry_after = "retry-after" in response.headers
-                    raise http_error(provider, response.status_code, body, retry_after)
-                chunks = iter_chunks(provider, response, timeouts)
-                try:
-                    yield chunks
-                finally:
-                    await chunks.aclose()
+                yield chunks
+                ended = True  # the stream gave its completion signal
             finally:
+                if not ended:
+                    await chunks.aclose()
+        finally:
+            if ended:
+                _finish_in_background(chunks, response)
+            else:
                 await response.aclose()
     except UpstreamError as exc:
         raise exc.redacted(*secrets) from None
+
+
+# Reading what follows a completion signal (normally the chunked body's last bytes) lets the
+# connection be reused; whatever takes longer than this, or more than MAX_ERROR_BODY, closes it.
+FINISH_WITHIN = 5.0
+_finishing: set[asyncio.Task[None]] = set()
+
+
+def _finish_in_background(chunks: AsyncIterator[bytes], response: httpx.Response) -> None:
+    """The reply has its text: the rest of the body is read without holding it up."""
+    task = asyncio.get_running_loop().create_task(_finish(chunks, response))
+    _finishing.add(task)
+    task.add_done_callback(_finishing.discard)
+
+
+async def _finish(chunks: AsyncIterator[bytes], response: httpx.Response) -> None:
+    try:
+        size = 0
+        async with asyncio.timeout(FINISH_WITHIN):
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > MAX_ERROR_BODY:
+                    break
+    except Exception:  # the reply is saved; the connection is just not reused
+        pass
+    finally:
+        await chunks.aclose()
+        await response.aclose()
 
 
 async def _read_limited(provider: str, response: httpx.Response, timeouts: Timeouts) -> bytes:
