@@ -11,6 +11,7 @@ sequence numbers through the channel layer (chat.generation's publisher, chat.re
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from chat.models import Message
 
@@ -31,6 +32,7 @@ class Feed:
         self.closed = False  # the reply is saved (or could not be): listeners end
         self.end: dict[str, object] | None = None  # the `reply.end` message, once saved
         self._waiters: list[asyncio.Future[None]] = []
+        self.on_stop: Callable[[], None] | None = None  # the generation's stop
 
     def open(self) -> Feed:
         _feeds[self.reply_id] = self
@@ -58,6 +60,17 @@ class Feed:
     def since(self, after: int) -> tuple[str, str]:
         """The text and reasoning after sequence number `after` (0 <= after <= seq)."""
         return "".join(self.parts[after:]), "".join(self.reasoning[after:])
+
+    def request_stop(self) -> None:
+        if self.on_stop is not None:
+            self.on_stop()
+
+    async def wait_closed(self, within: float) -> None:
+        """Return once the feed is closed, or after `within` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not self.closed and (left := deadline - loop.time()) > 0:
+            await self.wait(self.seq, left)
 
     def seal(self) -> None:
         self.sealed = True

@@ -43,8 +43,7 @@ class Flow:
 
     def __init__(self, scope: dict[str, Any]) -> None:
         self.paused = False
-        self._resumed = asyncio.Event()
-        self._resumed.set()
+        self._resumed: asyncio.Event | None = None  # made when first paused
         self._request: Any = scope.get(SCOPE_KEY)
         self._registered = False
 
@@ -79,6 +78,8 @@ class Flow:
         """Wait up to `within` seconds for the client to drain the buffer."""
         if not self.paused:
             return True
+        if self._resumed is None:
+            self._resumed = asyncio.Event()
         try:
             await asyncio.wait_for(self._resumed.wait(), within)
         except TimeoutError:
@@ -88,11 +89,13 @@ class Flow:
     # IPushProducer, called by Twisted on the event loop's thread.
     def pauseProducing(self) -> None:
         self.paused = True
-        self._resumed.clear()
+        if self._resumed is not None:
+            self._resumed.clear()
 
     def resumeProducing(self) -> None:
         self.paused = False
-        self._resumed.set()
+        if self._resumed is not None:
+            self._resumed.set()
 
     def stopProducing(self) -> None:
         # The connection is gone; the request handler cancels the stream.

@@ -10,8 +10,9 @@ any browser connection. These loops cooperate:
   the pieces of text it covers and the sequence number of the first. While a send is in
   flight, new text accumulates and goes out together in the next one: deltas that arrive
   together are coalesced, a lone delta is never held back;
-- the control loop answers listeners on the reply's own channel: `sync` (send me what I missed
-  after sequence n) and `stop`.
+- with a shared layer only, the control loop answers other processes on the reply's own
+  channel: `sync` (send me what I missed after sequence n) and `stop` (in this process, a stop
+  comes through the feed).
 
 The partial text is checkpointed at most once per CHAT_CHECKPOINT_INTERVAL, and the final text
 is rendered and saved once.
@@ -65,15 +66,26 @@ class Generation:
         self.first_token_ms: int | None = None
         self.stop_requested = False
         self.closing = False
+        self.feed.on_stop = self.stop
+
+    def stop(self) -> None:
+        """Stop: cancelling the pump closes the upstream's stream, and with it its connection."""
+        self.stop_requested = True
+        if (pump := getattr(self, "pump_task", None)) is not None:
+            pump.cancel()
 
     async def run(self) -> None:
         self.started = time.monotonic()
         self.pump_task = asyncio.create_task(self.pump())
-        helpers = [
-            asyncio.create_task(self.control_loop()),
-            asyncio.create_task(self.checkpoint_loop()),
-        ]
-        publisher = asyncio.create_task(self.publish_loop()) if runtime.layer_is_shared() else None
+        if self.stop_requested:  # asked before this task first ran
+            self.pump_task.cancel()
+        # Other processes reach the generation through the channel layer (its control loop)
+        # and follow it there (its publisher); within this process, through its feed.
+        shared = runtime.layer_is_shared()
+        helpers = [asyncio.create_task(self.checkpoint_loop())]
+        if shared:
+            helpers.append(asyncio.create_task(self.control_loop()))
+        publisher = asyncio.create_task(self.publish_loop()) if shared else None
         pump = self.pump_task
         status, error = Message.Status.COMPLETE, ""
         try:
@@ -190,21 +202,23 @@ class Generation:
             )
             saved_seq, last_write = seq, now
             if not alive:  # ended elsewhere (stop after a lost message, or the sweeper)
-                self.stop_requested = True
-                self.pump_task.cancel()
+                self.stop()
                 return
 
     async def _stop_helpers(self, helpers: list[asyncio.Task[None]]) -> None:
-        """End the checkpointer and the control loop. The control loop is told by a message on
-        its own channel, not by cancellation alone: redis-py can turn the cancellation of a
-        blocking pop into a TimeoutError, which the loop would take for a hiccup."""
+        """End the checkpointer and the control loop, if any. The control loop is told by a
+        message on its own channel, not by cancellation alone: redis-py can turn the
+        cancellation of a blocking pop into a TimeoutError, which the loop would take for a
+        hiccup."""
         self.closing = True
-        checkpointer, control = helpers[1], helpers[0]
+        checkpointer, control = helpers[0], helpers[1:]
         checkpointer.cancel()
-        with contextlib.suppress(Exception):
-            await self.layer.send(self.channel, {"type": "reply.closed"})
+        if control:
+            with contextlib.suppress(Exception):
+                await self.layer.send(self.channel, {"type": "reply.closed"})
         await asyncio.wait(helpers, timeout=5)
-        control.cancel()  # only matters if the layer lost the message
+        for task in control:
+            task.cancel()  # only matters if the layer lost the message
 
     async def control_loop(self) -> None:
         while not self.closing:
@@ -220,8 +234,7 @@ class Generation:
             if kind == "reply.closed":
                 return
             if kind == "reply.stop":
-                self.stop_requested = True
-                self.pump_task.cancel()
+                self.stop()
             elif kind == "reply.sync":  # a full channel drops the answer: the listener re-asks
                 with contextlib.suppress(ChannelFull):
                     await self.layer.send(message["reply_to"], self._catchup(message.get("after")))

@@ -273,11 +273,16 @@ async def request_stop(reply: Message, wait: float = 10.0) -> Message:
     If no generation answers (its process died), end the reply here from its checkpoint."""
     if reply.is_finished:
         return reply
-    layer = get_channel_layer()
-    if reply.worker_channel:  # refused by a full channel: ended from the database below
-        with contextlib.suppress(ChannelFull):
-            await layer.send(reply.worker_channel, {"type": "reply.stop"})
     deadline = time.monotonic() + wait
+    if (feed := local_feed(reply.pk)) is not None:  # its generation runs here: stop it directly
+        feed.request_stop()
+        await feed.wait_closed(wait)
+        current = await database_sync_to_async(store.load_reply)(reply.pk)
+        if current is None or current.is_finished:
+            return current or reply
+    elif reply.worker_channel:  # refused by a full channel: ended from the database below
+        with contextlib.suppress(ChannelFull):
+            await get_channel_layer().send(reply.worker_channel, {"type": "reply.stop"})
     while time.monotonic() < deadline:
         await asyncio.sleep(0.05)
         current = await database_sync_to_async(store.load_reply)(reply.pk)
