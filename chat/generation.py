@@ -14,8 +14,8 @@ any browser connection. These loops cooperate:
   channel: `sync` (send me what I missed after sequence n) and `stop` (in this process, a stop
   comes through the feed).
 
-The partial text is checkpointed at most once per CHAT_CHECKPOINT_INTERVAL, and the final text
-is rendered and saved once.
+The partial text is checkpointed at most once per CHAT_CHECKPOINT_INTERVAL, with the other
+replies of the process (chat/checkpoints.py), and the final text is rendered and saved once.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from chat import runtime, store
+from chat import checkpoints, runtime, store
 from chat.feed import Feed
 from chat.models import Message
 from chat.providers import resolve, timeouts
@@ -82,9 +82,8 @@ class Generation:
         # Other processes reach the generation through the channel layer (its control loop)
         # and follow it there (its publisher); within this process, through its feed.
         shared = runtime.layer_is_shared()
-        helpers = [asyncio.create_task(self.checkpoint_loop())]
-        if shared:
-            helpers.append(asyncio.create_task(self.control_loop()))
+        checkpoints.watch(self)
+        helpers = [asyncio.create_task(self.control_loop())] if shared else []
         publisher = asyncio.create_task(self.publish_loop()) if shared else None
         pump = self.pump_task
         status, error = Message.Status.COMPLETE, ""
@@ -120,12 +119,12 @@ class Generation:
         self.feed.seal()
         if publisher is not None:
             await publisher
-        # Saved before the helpers stop: the checkpointer's heartbeat goes on until the reply is
-        # final (stopping the control loop can take a while on a busy channel layer, and a
-        # reply without heartbeat for CHAT_STALE_AFTER is swept as interrupted).
+        # Saved before the checkpointer lets go: its heartbeat goes on until the reply is final
+        # (a reply without heartbeat for CHAT_STALE_AFTER is swept as interrupted).
         try:
             await self.save_and_announce(status, error)
         finally:
+            checkpoints.forget(self.reply_id)
             self.feed.abandon()
         await self._stop_helpers(helpers)
 
@@ -187,37 +186,17 @@ class Generation:
             else:
                 await feed.wait(published, None, until_sealed=True)
 
-    async def checkpoint_loop(self) -> None:
-        interval = settings.CHAT_CHECKPOINT_INTERVAL
-        heartbeat_every = max(interval, settings.CHAT_STALE_AFTER / 3)
-        saved_seq, last_write = 0, time.monotonic()
-        while True:
-            await asyncio.sleep(interval)
-            now = time.monotonic()
-            seq = self.feed.seq
-            if seq == saved_seq and now - last_write < heartbeat_every:
-                continue
-            alive = await runtime.in_db_thread(store.checkpoint)(
-                self.reply_id, self.feed.text(), self.feed.reasoning_text(), seq
-            )
-            saved_seq, last_write = seq, now
-            if not alive:  # ended elsewhere (stop after a lost message, or the sweeper)
-                self.stop()
-                return
-
     async def _stop_helpers(self, helpers: list[asyncio.Task[None]]) -> None:
-        """End the checkpointer and the control loop, if any. The control loop is told by a
-        message on its own channel, not by cancellation alone: redis-py can turn the
-        cancellation of a blocking pop into a TimeoutError, which the loop would take for a
-        hiccup."""
+        """End the control loop, if any. It is told by a message on its own channel, not by
+        cancellation alone: redis-py can turn the cancellation of a blocking pop into a
+        TimeoutError, which the loop would take for a hiccup."""
         self.closing = True
-        checkpointer, control = helpers[0], helpers[1:]
-        checkpointer.cancel()
-        if control:
-            with contextlib.suppress(Exception):
-                await self.layer.send(self.channel, {"type": "reply.closed"})
+        if not helpers:
+            return
+        with contextlib.suppress(Exception):
+            await self.layer.send(self.channel, {"type": "reply.closed"})
         await asyncio.wait(helpers, timeout=5)
-        for task in control:
+        for task in helpers:
             task.cancel()  # only matters if the layer lost the message
 
     async def control_loop(self) -> None:

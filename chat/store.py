@@ -115,9 +115,31 @@ def storable(text: str) -> str:
     return text.replace("\x00", "\ufffd")
 
 
+@dataclass
+class Progress:
+    reply_id: int
+    content: str
+    reasoning: str
+    seq: int
+
+
+@transaction.atomic
+def save_progress(grown: list[Progress], quiet: list[int]) -> set[int]:
+    """Save the partial text of the replies in `grown` and the heartbeat of those in `quiet`,
+    in one transaction. Returns the ids of those already ended (by a stop elsewhere, or by the
+    sweeper): their generations must stop."""
+    ended = {p.reply_id for p in grown if not checkpoint(p.reply_id, p.content, p.reasoning, p.seq)}
+    now = timezone.now()
+    for start in range(0, len(quiet), 500):
+        ids = quiet[start : start + 500]
+        if Message.objects.unfinished().filter(pk__in=ids).update(heartbeat_at=now) < len(ids):
+            alive = Message.objects.unfinished().filter(pk__in=ids).values_list("pk", flat=True)
+            ended |= set(ids) - set(alive)
+    return ended
+
+
 def checkpoint(reply_id: int, content: str, reasoning: str, seq: int) -> bool:
-    """Save the partial text; False when the reply was ended meanwhile (by a stop elsewhere,
-    or by the sweeper), which tells the generation to stop."""
+    """Save the partial text; False when the reply was ended meanwhile."""
     return bool(
         Message.objects.unfinished()
         .filter(pk=reply_id)

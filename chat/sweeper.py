@@ -2,7 +2,7 @@
 
 Every process runs the sweep: a reply still unfinished whose heartbeat is older than
 CHAT_STALE_AFTER seconds becomes `interrupted` with its last checkpointed text, and its
-listeners get `end`. Heartbeats come with checkpoints (see Generation.checkpoint_loop).
+listeners get `end`. Heartbeats come with checkpoints (see chat/checkpoints.py).
 """
 
 from __future__ import annotations
