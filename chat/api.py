@@ -9,7 +9,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -115,8 +115,9 @@ def _lock_user(user: Any) -> None:
     """Serialise the start of one user's replies, up to the commit of the new rows: the
     checks (no reply being written in the conversation, a retry only of the last reply, the
     per-user limits) must not all pass for two requests sent at once. SQLite's IMMEDIATE
-    transactions serialise anyway; on PostgreSQL this row lock does."""
-    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+    transactions serialise anyway (no statement needed); on PostgreSQL this row lock does."""
+    if connection.features.has_select_for_update:
+        get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
 
 
 @transaction.atomic

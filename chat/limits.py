@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,19 +32,18 @@ def check_can_start_reply(user: object) -> None:
             _("Your account may not start replies at the moment; ask an administrator."),
             status=429,
         )
-    running = Message.objects.for_user(user).unfinished().count()
+    since = timezone.now() - timedelta(minutes=1)
+    counts = Message.objects.for_user(user).aggregate(
+        running=Count("pk", filter=Q(status__in=Message.UNFINISHED)),
+        recent=Count("pk", filter=Q(role=Message.Role.ASSISTANT, created_at__gte=since)),
+    )
+    running, recent = counts["running"], counts["recent"]
     if running >= concurrent:
         raise ApiError(
             _("You already have %(n)d replies being written; wait for one to finish.")
             % {"n": running},
             status=429,
         )
-    since = timezone.now() - timedelta(minutes=1)
-    recent = (
-        Message.objects.for_user(user)
-        .filter(role=Message.Role.ASSISTANT, created_at__gte=since)
-        .count()
-    )
     if recent >= per_minute:
         raise ApiError(
             _("You have sent %(n)d messages in the last minute; wait a moment.") % {"n": recent},

@@ -47,7 +47,7 @@ class MessageQuerySet(models.QuerySet["Message"]):
         return self.filter(superseded=False)
 
     def unfinished(self) -> MessageQuerySet:
-        return self.filter(status__in=[Message.Status.PENDING, Message.Status.STREAMING])
+        return self.filter(status__in=Message.UNFINISHED)
 
 
 class Message(models.Model):
@@ -64,6 +64,7 @@ class Message(models.Model):
         INTERRUPTED = "interrupted", _("interrupted")
 
     TERMINAL = frozenset({Status.COMPLETE, Status.STOPPED, Status.ERROR, Status.INTERRUPTED})
+    UNFINISHED = (Status.PENDING, Status.STREAMING)
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"

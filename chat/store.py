@@ -76,7 +76,7 @@ def history_request(reply: Message, max_output_tokens: int) -> ChatRequest:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # within the API's transaction: no SAVEPOINT round trip
 def create_exchange(
     conv: Conversation, content: str, worker_channel: str
 ) -> tuple[Message, Message]:
