@@ -76,12 +76,14 @@ class Feed:
         self.sealed = True
         self._wake()
 
-    def close(self, reply: Message | None) -> None:
-        """The reply is saved (`reply`), or could not be (None: listeners ask the database)."""
+    def close(self, reply: Message | None, end: dict[str, object] | None = None) -> None:
+        """The reply is saved (`reply`), ended otherwise (`end`: the `reply.end` message), or
+        neither (listeners ask the database)."""
         if reply is not None:
             from chat.store import end_payload
 
-            self.end = {"type": "reply.end", "seq": reply.seq, **end_payload(reply)}
+            end = {"type": "reply.end", "seq": reply.seq, **end_payload(reply)}
+        self.end = end
         self.sealed = self.closed = True
         if _feeds.get(self.reply_id) is self:
             del _feeds[self.reply_id]

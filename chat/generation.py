@@ -257,6 +257,12 @@ class Generation:
         if reply is not None:
             self.feed.close(reply)
             await runtime.announce_end(reply)
+        elif not await runtime.in_db_thread(store.reply_exists)(self.reply_id):
+            # Deleted with its conversation (its checkpoint found it gone and stopped it):
+            # every listener, here or in another process, ends now.
+            end = {"type": "reply.end", "seq": end_seq, **store.DELETED_END}
+            self.feed.close(None, end)
+            await self.layer.group_send(self.group, end)
 
 
 def _error_text(exc: BaseException) -> str:

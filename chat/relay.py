@@ -237,15 +237,7 @@ class Listener:
     async def _check_database(self) -> bytes | None:
         reply = await database_sync_to_async(store.load_reply)(self.reply.pk)
         if reply is None:
-            deleted = {
-                "status": "error",
-                "error": "This reply was deleted.",
-                "content": "",
-                "html": "",
-                "usage": None,
-                "finish_reason": "error",
-            }
-            return sse.frame("end", deleted, self.last or 0)
+            return sse.frame("end", store.DELETED_END, self.last or 0)
         if reply.is_finished:
             return end_frame(reply, self.last)
         self.reply = reply  # its generation may have moved (a retry of the stop, a new channel)

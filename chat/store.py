@@ -45,6 +45,22 @@ def conversation_dict(c: Conversation) -> dict[str, object]:
     }
 
 
+# The end of a reply deleted (with its conversation) while it was being written.
+DELETED_END: dict[str, object] = {
+    "status": "error",
+    "error": "This reply was deleted.",
+    "content": "",
+    "reasoning": "",
+    "html": "",
+    "usage": None,
+    "finish_reason": "error",
+}
+
+
+def reply_exists(reply_id: int) -> bool:
+    return Message.objects.filter(pk=reply_id).exists()
+
+
 def end_payload(m: Message) -> dict[str, object]:
     return {
         "status": m.status,

@@ -1,0 +1,62 @@
+"""Deleting a conversation while its reply is being written: the generation stops (its
+upstream connection is closed: no more billing) and every listener ends with an error
+saying so, in the generating process and in another one."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from django.contrib.auth.models import User
+
+from chat.models import Message
+from tests.conftest import Daphne, login_session, wait_for
+from tests.fakes.upstream import FakeUpstream
+from tests.sseclient import Event, SiteClient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def delete_while_watching(writer: SiteClient, reader: SiteClient) -> list[Event]:
+    reply, url = writer.ask("openai:oa-slow")  # 40 words, 0.1 s apart
+    events: list[Event] = []
+    watching = threading.Thread(target=lambda: events.extend(reader.events(url)))
+    watching.start()
+    wait_for(lambda: len(events) >= 3, 10, "the reply streaming")
+    conversation = writer.conversation_of(reply["id"])
+    assert writer.http.delete(f"/api/conversations/{conversation}").status_code == 204
+    watching.join(timeout=10)
+    assert not watching.is_alive(), "the stream did not end"
+    assert not Message.objects.filter(pk=reply["id"]).exists()
+    return events
+
+
+def assert_ended_as_deleted(events: list[Event], fake_upstream: FakeUpstream) -> None:
+    end = events[-1]
+    assert end.event == "end"
+    assert (end.data["status"], end.data["error"]) == ("error", "This reply was deleted.")
+    assert int(end.id) > int(events[-2].id)
+    assert fake_upstream.wait_closed("oa-slow").finished_writing is None  # cut off mid-stream
+
+
+def test_deleting_a_conversation_mid_reply_stops_it_and_ends_its_stream(
+    site: SiteClient, fake_upstream: FakeUpstream
+) -> None:
+    assert_ended_as_deleted(delete_while_watching(site, site), fake_upstream)
+
+
+@pytest.mark.scaleout
+def test_a_listener_in_another_process_learns_of_the_deletion_at_once(
+    daphne_factory: type[Daphne], live_user: User, fake_upstream: FakeUpstream
+) -> None:
+    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        pytest.fail("needs PostgreSQL and Redis: run as scripts/test.sh does")
+    session = login_session(live_user)
+    writer = SiteClient(daphne_factory().url, session)
+    reader = SiteClient(daphne_factory().url, session)
+    try:
+        assert_ended_as_deleted(delete_while_watching(writer, reader), fake_upstream)
+    finally:
+        writer.close()
+        reader.close()
