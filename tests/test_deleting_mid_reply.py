@@ -4,7 +4,6 @@ saying so, in the generating process and in another one."""
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
@@ -47,11 +46,10 @@ def test_deleting_a_conversation_mid_reply_stops_it_and_ends_its_stream(
 
 
 @pytest.mark.scaleout
+@pytest.mark.usefixtures("postgres_and_redis")
 def test_a_listener_in_another_process_learns_of_the_deletion_at_once(
     daphne_factory: type[Daphne], live_user: User, fake_upstream: FakeUpstream
 ) -> None:
-    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
-        pytest.fail("needs PostgreSQL and Redis: run as scripts/test.sh does")
     session = login_session(live_user)
     writer = SiteClient(daphne_factory().url, session)
     reader = SiteClient(daphne_factory().url, session)

@@ -9,60 +9,32 @@ second pass and deselects them (`-m "not scaleout"`) on SQLite.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
 import random
 import signal
 import time
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 
-from chat.models import Conversation, Message, UserLimits
-from chat.providers.sse import SSEParser
+from chat.models import Message, UserLimits
 from tests.conftest import Daphne, login_session, run_threads, wait_for
 from tests.fakes.openai_scenarios import (
     BURST_TEXT,
     PACED_TEXT,
     PAUSE_BEFORE,
     SLOW_TEXT,
-    echo_text,
 )
 from tests.fakes.upstream import FakeUpstream
-from tests.sseclient import CSRF, Event, PageView, SiteClient
+from tests.sseclient import PageView, SiteClient
 
-pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.scaleout,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("postgres_and_redis"),
+]
 
 BURST_REPLIES = 10
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _postgres_and_redis() -> None:
-    """Selected without PostgreSQL and Redis, these tests fail: a skip would hide that the
-    several-process behaviour went untested."""
-    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
-    if missing:
-        pytest.fail(
-            f"the scale-out tests need {' and '.join(missing)} (PostgreSQL and Redis); "
-            "run them as scripts/test.sh does, or deselect them with -m 'not scaleout'"
-        )
-    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
-
-
-@pytest.fixture(scope="module")
-def pair(daphne_factory: type[Daphne]) -> Iterator[tuple[Daphne, Daphne]]:
-    """Two processes of the site. The fake upstream shares the test's process, which is busy
-    when hundreds of replies run at once: it gets more time to answer than in other tests."""
-    env = {"CHAT_CONNECT_TIMEOUT": "10", "CHAT_FIRST_BYTE_TIMEOUT": "15", "CHAT_IDLE_TIMEOUT": "15"}
-    a, b = daphne_factory(env=env), daphne_factory(env=env)
-    yield a, b
-    for d in (a, b):
-        d.stop(signal.SIGINT, timeout=15)
 
 
 @pytest.fixture
@@ -267,99 +239,3 @@ def test_the_concurrent_reply_limit_counts_replies_on_every_process(
     assert reply["status"] == "streaming"
     for reply_id in Message.objects.unfinished().values_list("pk", flat=True):
         a.http.post(f"/api/replies/{reply_id}/stop")
-
-
-# --- Many concurrent replies ------------------------------------------------------------------
-
-USERS = 50
-REPLIES_PER_USER = 4
-POSTS_AT_ONCE = 25  # requests in flight; the replies themselves all run together
-
-
-def user_headers(base: str, session: str) -> dict[str, str]:
-    """One user's login and CSRF token, sent with each request: the clients are shared."""
-    return {
-        "Cookie": f"sessionid={session}; csrftoken={CSRF}",
-        "X-CSRFToken": CSRF,
-        "Referer": base + "/",
-    }
-
-
-async def read_reply(
-    http: httpx.AsyncClient, url: str, headers: dict[str, str], view: PageView
-) -> None:
-    """Read a reply's events until `end`, reconnecting with Last-Event-ID as a browser does."""
-    headers = {**headers, "Accept": "text/event-stream"}
-    for _ in range(20):
-        if view.last_event_id is not None:
-            headers["Last-Event-ID"] = view.last_event_id
-        async with http.stream("GET", url, headers=headers) as response:
-            assert response.status_code == 200
-            parser = SSEParser()
-            async for chunk in response.aiter_raw():
-                for sse in parser.feed(chunk):
-                    view.apply(Event(sse.event, sse.id, json.loads(sse.data)))
-        if view.end is not None:
-            return
-    raise AssertionError(f"no end for {url}")
-
-
-async def many_replies(
-    sites: list[str], sessions: list[str], conversations: list[list[int]]
-) -> dict[int, tuple[str, PageView]]:
-    """Every user sends all their messages at once, alternating processes, and reads each
-    reply through the other process. Returns reply id -> (message, what the reader saw)."""
-    results: dict[int, tuple[str, PageView]] = {}
-    posting = asyncio.Semaphore(POSTS_AT_ONCE)
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=POSTS_AT_ONCE)
-    clients = [httpx.AsyncClient(base_url=s, timeout=60, limits=limits) for s in sites]
-
-    async def one(session: str, conv: int, n: int, text: str) -> None:
-        post, read = n % 2, (n + 1) % 2
-        async with posting:
-            sent = await clients[post].post(
-                f"/api/conversations/{conv}/messages",
-                json={"content": text},
-                headers=user_headers(sites[post], session),
-            )
-        assert sent.status_code == 202, sent.text
-        view = PageView(echo_text(text))
-        url = sent.json()["stream_url"]
-        await read_reply(clients[read], url, user_headers(sites[read], session), view)
-        results[sent.json()["reply"]["id"]] = (text, view)
-
-    try:
-        async with asyncio.TaskGroup() as group:
-            for u, convs in enumerate(conversations):
-                for n, conv in enumerate(convs):
-                    group.create_task(one(sessions[u], conv, u + n, f"u{u}-m{n}"))
-    finally:
-        for c in clients:
-            await c.aclose()
-    return results
-
-
-def test_two_hundred_concurrent_replies_from_fifty_users_lose_and_mix_up_nothing(
-    pair: tuple[Daphne, Daphne],
-) -> None:
-    users = User.objects.bulk_create(User(username=f"load{u}") for u in range(USERS))
-    sessions = [login_session(user) for user in users]
-    convs = Conversation.objects.bulk_create(
-        Conversation(owner=user, model="openai:oa-echo")
-        for user in users
-        for _ in range(REPLIES_PER_USER)
-    )
-    by_user = [
-        [c.pk for c in convs[u * REPLIES_PER_USER : (u + 1) * REPLIES_PER_USER]]
-        for u in range(USERS)
-    ]
-    results = asyncio.run(many_replies([d.url for d in pair], sessions, by_user))
-
-    assert len(results) == USERS * REPLIES_PER_USER
-    saved = {m.pk: m for m in Message.objects.filter(pk__in=results)}
-    for reply_id, (text, view) in results.items():
-        expected = echo_text(text)
-        assert view.end is not None and view.end["status"] == "complete", (text, view.end)
-        assert view.text == expected
-        assert (saved[reply_id].status, saved[reply_id].content) == ("complete", expected)
-    assert not Message.objects.unfinished().exists()

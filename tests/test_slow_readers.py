@@ -5,7 +5,6 @@ grow with what the generation produces meanwhile."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 from urllib.parse import urlsplit
@@ -102,14 +101,13 @@ def test_a_stalled_reader_gets_what_it_missed_as_one_event(site: SiteClient) -> 
 
 
 @pytest.mark.scaleout
+@pytest.mark.usefixtures("postgres_and_redis")
 def test_a_stalled_reader_in_another_process_catches_up_in_one_event(
     daphne_factory: type[Daphne], live_user: User
 ) -> None:
     """Through Redis, a paused listener leaves the layer's messages queued; its channel fills
     (capacity 100 here) and drops the rest, and once it reads again (here while the reply is
     still being written: 3,000 chunks take over 3 s) the gap is caught up in one event."""
-    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
-        pytest.fail("needs PostgreSQL and Redis: run as scripts/test.sh does")
     env = {"CHAT_CHANNEL_CAPACITY": "100"}
     session = login_session(live_user)
     writer = SiteClient(daphne_factory(env=env).url, session)

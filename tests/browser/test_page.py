@@ -1,0 +1,129 @@
+"""The page in a real browser (Debian's Chromium through Playwright) against a real daphne:
+sign-up, refusals, the sidebar, inert markup, the Chinese page."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from playwright.sync_api import Dialog, Page, expect
+
+from chat.models import Conversation
+from tests.browser_helpers import log_in, open_page, send, wait_finished
+from tests.conftest import Daphne
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def test_sign_up_through_the_form_logs_the_user_in(page: Page, daphne: Daphne) -> None:
+    page.goto(daphne.url + "/accounts/signup/")
+    page.fill("#id_username", "dora")
+    page.fill("#id_password1", "a-long-unusual-passphrase-71")
+    page.fill("#id_password2", "a-long-unusual-passphrase-71")
+    page.click("form.stacked-form button[type=submit]")
+    page.wait_for_url(daphne.url + "/")
+    expect(page.locator(".account-name")).to_have_text("dora")
+    assert User.objects.filter(username="dora").exists()
+
+
+def test_api_error_is_shown_and_the_typed_text_kept(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    conv = Conversation.objects.create(owner=live_user, title="Old", model="retired-model")
+    open_page(page, daphne, live_user, f"/c/{conv.pk}/")
+    page.fill("#composer-input", "Are you there?")
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#composer-error")).to_contain_text("retired-model")
+    assert page.input_value("#composer-input") == "Are you there?"
+    expect(page.locator("#send-button")).to_be_enabled()
+
+
+def test_over_long_message_is_refused_before_sending(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    limit = settings.CHAT_MAX_MESSAGE_CHARS
+    open_page(page, daphne, live_user)
+    page.fill("#composer-input", "x" * (limit + 1))
+    expect(page.locator("#char-counter")).to_contain_text(f"{limit + 1} / {limit}")
+    expect(page.locator("#send-button")).to_be_disabled()
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#composer-error")).to_contain_text("too long")
+    assert not Conversation.objects.exists()
+    page.press("#composer-input", "Backspace")
+    expect(page.locator("#send-button")).to_be_enabled()
+
+
+def test_rename_delete_and_load_more_in_the_sidebar(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    for i in range(33):
+        Conversation.objects.create(owner=live_user, title=f"Chat {i}", model="demo")
+    current = Conversation.objects.create(owner=live_user, title="Current", model="demo")
+    open_page(page, daphne, live_user, f"/c/{current.pk}/")
+    items = page.locator(".conversation-item")
+    expect(items).to_have_count(30)
+    page.click("#load-more")
+    expect(items).to_have_count(34)
+    expect(page.locator("#load-more")).to_be_hidden()
+
+    def answer(dialog: Dialog) -> None:
+        dialog.accept("Renamed chat" if dialog.type == "prompt" else None)
+
+    page.on("dialog", answer)
+    item = page.locator(f'.conversation-item[data-conversation-id="{current.pk}"]')
+    item.locator(".rename-button").click()
+    expect(item.locator("a")).to_have_text("Renamed chat")
+    expect(page.locator("#conversation-title")).to_have_text("Renamed chat")
+    current.refresh_from_db()
+    assert current.title == "Renamed chat"
+
+    page.select_option("#model-picker", "openai:oa-plain")
+    page.click("#settings summary")
+    page.fill("#system-prompt", "Be kind.")
+    page.click("#save-settings")
+    expect(page.locator("#settings-status")).not_to_be_empty()
+    current.refresh_from_db()
+    assert (current.model, current.system_prompt) == ("openai:oa-plain", "Be kind.")
+
+    other = Conversation.objects.get(owner=live_user, title="Chat 0")
+    page.locator(f'[data-conversation-id="{other.pk}"] .delete-button').click()
+    expect(page.locator(f'[data-conversation-id="{other.pk}"]')).to_have_count(0)
+    assert not Conversation.objects.filter(pk=other.pk).exists()
+    item.locator(".delete-button").click()
+    page.wait_for_url(daphne.url + "/")
+    assert not Conversation.objects.filter(pk=current.pk).exists()
+
+
+def test_hostile_markup_in_a_reply_renders_inert(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    open_page(page, daphne, live_user)
+    payload = '<img src=x onerror="window.__xss=1">\n[x](javascript:window.__xss=2)'
+    reply = send(page, payload)
+    wait_finished(reply)
+    expect(page.locator(".from-user .message-body")).to_have_text(payload)
+    expect(reply.locator("blockquote")).to_contain_text('<img src=x onerror="window.__xss=1">')
+    page.select_option("#model-picker", "openai:oa-xss")
+    reply = send(page, "again")
+    wait_finished(reply)
+    expect(reply.locator(".message-body")).to_contain_text("<script>alert(2)</script>")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("[onerror]").count() == 0
+    assert page.locator("#messages script, #messages iframe").count() == 0
+    assert page.locator('a[href^="javascript:" i]').count() == 0
+
+
+def test_chinese_browser_gets_the_chinese_page(page: Page, daphne: Daphne, live_user: User) -> None:
+    context = page.context.browser.new_context(locale="zh-CN")
+    try:
+        zh = context.new_page()
+        zh.goto(daphne.url + "/accounts/login/")
+        expect(zh.locator("h1")).to_have_text("登录")
+        log_in(zh, daphne, live_user)
+        zh.goto(daphne.url + "/")
+        assert zh.get_attribute("html", "lang") == "zh-hans"
+        expect(zh.locator(".new-chat")).to_contain_text("新对话")
+        expect(zh.locator("#send-button")).to_have_text("发送")
+        expect(zh.locator("#model-picker option[value=demo]")).to_contain_text("演示")
+    finally:
+        context.close()
