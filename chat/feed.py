@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from chat.models import Message
-
 # The running generations of this process, by reply id.
 _feeds: dict[int, Feed] = {}
 
@@ -76,13 +74,9 @@ class Feed:
         self.sealed = True
         self._wake()
 
-    def close(self, reply: Message | None, end: dict[str, object] | None = None) -> None:
-        """The reply is saved (`reply`), ended otherwise (`end`: the `reply.end` message), or
-        neither (listeners ask the database)."""
-        if reply is not None:
-            from chat.store import end_payload
-
-            end = {"type": "reply.end", "seq": reply.seq, **end_payload(reply)}
+    def close(self, end: dict[str, object] | None) -> None:
+        """The reply ended with `end` (its `reply.end` message), or could not be saved (None:
+        listeners ask the database)."""
         self.end = end
         self.sealed = self.closed = True
         if _feeds.get(self.reply_id) is self:

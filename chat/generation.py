@@ -65,27 +65,27 @@ class Generation:
         self.finish = Finish("stop", "")
         self.first_token_ms: int | None = None
         self.stop_requested = False
+        self.pump_task: asyncio.Task[None] | None = None
         self.closing = False
         self.feed.on_stop = self.stop
 
     def stop(self) -> None:
         """Stop: cancelling the pump closes the upstream's stream, and with it its connection."""
         self.stop_requested = True
-        if (pump := getattr(self, "pump_task", None)) is not None:
-            pump.cancel()
+        if self.pump_task is not None:
+            self.pump_task.cancel()
 
     async def run(self) -> None:
         self.started = time.monotonic()
-        self.pump_task = asyncio.create_task(self.pump())
+        self.pump_task = pump = asyncio.create_task(self.pump())
         if self.stop_requested:  # asked before this task first ran
-            self.pump_task.cancel()
+            pump.cancel()
         # Other processes reach the generation through the channel layer (its control loop)
         # and follow it there (its publisher); within this process, through its feed.
         shared = runtime.layer_is_shared()
         checkpoints.watch(self)
-        helpers = [asyncio.create_task(self.control_loop())] if shared else []
+        control = asyncio.create_task(self.control_loop()) if shared else None
         publisher = asyncio.create_task(self.publish_loop()) if shared else None
-        pump = self.pump_task
         status, error = Message.Status.COMPLETE, ""
         try:
             await asyncio.wait({pump})
@@ -126,7 +126,8 @@ class Generation:
         finally:
             checkpoints.forget(self.reply_id)
             self.feed.abandon()
-        await self._stop_helpers(helpers)
+        if control is not None:
+            await self._stop_control_loop(control)
 
     async def pump(self) -> None:
         provider, request = await runtime.in_db_thread(self._prepare)()
@@ -186,18 +187,15 @@ class Generation:
             else:
                 await feed.wait(published, None, until_sealed=True)
 
-    async def _stop_helpers(self, helpers: list[asyncio.Task[None]]) -> None:
-        """End the control loop, if any. It is told by a message on its own channel, not by
-        cancellation alone: redis-py can turn the cancellation of a blocking pop into a
-        TimeoutError, which the loop would take for a hiccup."""
+    async def _stop_control_loop(self, control: asyncio.Task[None]) -> None:
+        """Told by a message on its own channel, not by cancellation alone: redis-py can turn
+        the cancellation of a blocking pop into a TimeoutError, which the loop would take for
+        a hiccup."""
         self.closing = True
-        if not helpers:
-            return
         with contextlib.suppress(Exception):
             await self.layer.send(self.channel, {"type": "reply.closed"})
-        await asyncio.wait(helpers, timeout=5)
-        for task in helpers:
-            task.cancel()  # only matters if the layer lost the message
+        await asyncio.wait({control}, timeout=5)
+        control.cancel()  # only matters if the layer lost the message
 
     async def control_loop(self) -> None:
         while not self.closing:
@@ -255,14 +253,15 @@ class Generation:
             log.exception("could not save reply %s", self.reply_id)
             return
         if reply is not None:
-            self.feed.close(reply)
-            await runtime.announce_end(reply)
+            end = store.end_message(reply)
         elif not await runtime.in_db_thread(store.reply_exists)(self.reply_id):
             # Deleted with its conversation (its checkpoint found it gone and stopped it):
             # every listener, here or in another process, ends now.
             end = {"type": "reply.end", "seq": end_seq, **store.DELETED_END}
-            self.feed.close(None, end)
-            await self.layer.group_send(self.group, end)
+        else:
+            return  # ended elsewhere, which announced it
+        self.feed.close(end)
+        await runtime.announce_end(self.reply_id, end)
 
 
 def _error_text(exc: BaseException) -> str:

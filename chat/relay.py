@@ -282,6 +282,6 @@ async def request_stop(reply: Message, wait: float = 10.0) -> Message:
             return current or reply
     ended = await database_sync_to_async(store.end_unfinished)(reply.pk, Message.Status.STOPPED, "")
     if ended is not None:
-        await announce_end(ended)
+        await announce_end(ended.pk, store.end_message(ended))
         return ended
     return await database_sync_to_async(store.load_reply)(reply.pk) or reply

@@ -17,9 +17,6 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
-from chat import store
-from chat.models import Message
-
 # Strong references to running generations: asyncio keeps only weak ones.
 _running: set[asyncio.Task[None]] = set()
 
@@ -117,7 +114,6 @@ async def shutdown(grace: float) -> None:
         await asyncio.wait(pending, timeout=10)
 
 
-async def announce_end(reply: Message) -> None:
-    await get_channel_layer().group_send(
-        group_name(reply.pk), {"type": "reply.end", "seq": reply.seq, **store.end_payload(reply)}
-    )
+async def announce_end(reply_id: int, end: dict[str, object]) -> None:
+    """Send a reply's `reply.end` message (store.end_message) to its listeners in every process."""
+    await get_channel_layer().group_send(group_name(reply_id), end)

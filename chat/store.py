@@ -57,6 +57,11 @@ DELETED_END: dict[str, object] = {
 }
 
 
+def end_message(m: Message) -> dict[str, object]:
+    """The `reply.end` message listeners get: the final reply and its sequence number."""
+    return {"type": "reply.end", "seq": m.seq, **end_payload(m)}
+
+
 def reply_exists(reply_id: int) -> bool:
     return Message.objects.filter(pk=reply_id).exists()
 

@@ -33,7 +33,7 @@ async def sweep_once() -> int:
         )
         if reply is not None:
             log.warning("reply %s interrupted: its generation stopped answering", reply_id)
-            await announce_end(reply)
+            await announce_end(reply.pk, store.end_message(reply))
             ended += 1
     return ended
 
