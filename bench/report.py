@@ -118,33 +118,13 @@ def plot(results: dict[str, Any], path: Path) -> bool:
     ax.plot(
         xs, series("first_delta_added_ms", "p99"), "v--", label="first delta, p99 (N sent at once)"
     )
-    ax.axhline(15, color="grey", ls=":", lw=1)
-    ax.text(
-        xs[-1],
-        16.5,
-        "15 ms: first-delta p50 target at 1 stream",
-        color="grey",
-        fontsize=8,
-        ha="right",
-    )
-    ax.axhline(10, color="grey", ls=":", lw=1)
-    ax.text(
-        xs[-1],
-        7.5,
-        "10 ms: per-delta p99 target at 50 streams",
-        color="grey",
-        fontsize=8,
-        ha="right",
-    )
-    ax.axhline(0.3, color="grey", ls=":", lw=1)
-    ax.text(
-        xs[-1],
-        0.33,
-        "0.3 ms: per-delta p50 target at 1 stream",
-        color="grey",
-        fontsize=8,
-        ha="right",
-    )
+    for target, label_at, label in (
+        (15, 16.5, "15 ms: first-delta p50 target at 1 stream"),
+        (10, 7.5, "10 ms: per-delta p99 target at 50 streams"),
+        (0.3, 0.33, "0.3 ms: per-delta p50 target at 1 stream"),
+    ):
+        ax.axhline(target, color="grey", ls=":", lw=1)
+        ax.text(xs[-1], label_at, label, color="grey", fontsize=8, ha="right")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(xs, [str(x) for x in xs])

@@ -38,14 +38,15 @@ class _Watched:
 
 
 _watched: dict[int, _Watched] = {}
-_task: list[asyncio.Task[None]] = []  # the running checkpointer, if any
+_task: asyncio.Task[None] | None = None  # the running checkpointer, if any
 
 
 def watch(generation: Generation) -> None:
+    global _task
     _watched[generation.reply_id] = _Watched(generation, 0, time.monotonic())
-    if not _task or _task[0].done():
+    if _task is None or _task.done():
         loop = asyncio.get_running_loop()
-        _task[:] = [loop.create_task(_run(), context=contextvars.Context())]
+        _task = loop.create_task(_run(), context=contextvars.Context())
 
 
 def forget(reply_id: int) -> None:
@@ -66,21 +67,23 @@ async def save_once() -> None:
     heartbeat_every = max(settings.CHAT_CHECKPOINT_INTERVAL, settings.CHAT_STALE_AFTER / 3)
     grown: list[store.Progress] = []
     quiet: list[int] = []
-    for reply_id, watched in list(_watched.items()):
+    due: list[tuple[_Watched, int]] = []  # with the sequence number saved
+    for reply_id, watched in _watched.items():
         feed = watched.generation.feed
         if feed.seq != watched.saved_seq:
             grown.append(store.Progress(reply_id, feed.text(), feed.reasoning_text(), feed.seq))
         elif now - watched.saved_at >= heartbeat_every:
             quiet.append(reply_id)
-    if not grown and not quiet:
+        else:
+            continue
+        due.append((watched, feed.seq))
+    if not due:
         return
     ended = await runtime.in_db_thread(store.save_progress)(grown, quiet)
-    for reply_id in [p.reply_id for p in grown] + quiet:
-        if (watched := _watched.get(reply_id)) is None:
-            continue
-        watched.saved_at = now
+    for watched, seq in due:
+        reply_id = watched.generation.reply_id
+        if _watched.get(reply_id) is not watched:
+            continue  # finished meanwhile
+        watched.saved_seq, watched.saved_at = seq, now
         if reply_id in ended:
             watched.generation.stop()
-    for progress in grown:
-        if (watched := _watched.get(progress.reply_id)) is not None:
-            watched.saved_seq = progress.seq

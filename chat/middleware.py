@@ -62,17 +62,21 @@ class XFrameOptionsMiddleware(_OnTheLoop, clickjacking.XFrameOptionsMiddleware):
     pass
 
 
+def _path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# Django's dotted path -> ours, for each class above.
 ON_THE_LOOP = {
-    "django.middleware.security.SecurityMiddleware": "chat.middleware.SecurityMiddleware",
-    "django.middleware.locale.LocaleMiddleware": "chat.middleware.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware": "chat.middleware.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware": "chat.middleware.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware": (
-        "chat.middleware.AuthenticationMiddleware"
-    ),
-    "django.middleware.clickjacking.XFrameOptionsMiddleware": (
-        "chat.middleware.XFrameOptionsMiddleware"
-    ),
+    _path(cls.__bases__[1]): _path(cls)
+    for cls in (
+        SecurityMiddleware,
+        LocaleMiddleware,
+        CommonMiddleware,
+        CsrfViewMiddleware,
+        AuthenticationMiddleware,
+        XFrameOptionsMiddleware,
+    )
 }
 
 
