@@ -18,7 +18,7 @@ from bench.site import new_conversations
 
 CASES = [(50, 10.0), (200, 10.0), (1000, 10.0), (200, 1.0), (2000, 1.0)]  # (tokens, ms/token)
 WRITES = ("INSERT", "UPDATE", "DELETE")
-BACKGROUND = ("chat/store.py:stale_replies",)
+BACKGROUND = ("chat/replies/store.py:stale_replies",)
 
 
 def _read_from(path: Path, offset: int) -> tuple[list[tuple[str, str]], int]:

@@ -15,15 +15,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from chat import store
 from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, api, json_body, text_field
-from chat.generation import spawn
 from chat.limits import check_can_start_reply
 from chat.models import Conversation, Message
 from chat.providers import available_models, default_model, model_exists
-from chat.relay import request_stop
-from chat.runtime import is_draining, new_worker_channel
+from chat.replies import store
+from chat.replies.generation import spawn
+from chat.replies.listener import request_stop
+from chat.replies.messages import new_worker_channel
+from chat.server.process import state as process_state
 
 PAGE_SIZE = 30
 
@@ -143,7 +144,7 @@ def _prepare_message(user: Any, pk: int, data: dict[str, Any]) -> tuple[Conversa
 
 
 def _refuse_when_draining() -> None:
-    if is_draining():
+    if process_state.draining:
         raise ApiError(_("The server is restarting; send your message again in a moment."), 503)
 
 

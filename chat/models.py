@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from chat.providers.base import RETRYABLE_KINDS
+
 
 class ConversationQuerySet(models.QuerySet["Conversation"]):
     def for_user(self, user: object) -> ConversationQuerySet:
@@ -81,6 +83,12 @@ class Message(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.COMPLETE
     )
     error = models.TextField(_("error"), blank=True)
+    error_kind = models.CharField(
+        _("error kind"),
+        max_length=16,
+        blank=True,
+        help_text=_("What failed (chat.providers.base.ErrorKind): decides whether Retry helps."),
+    )
     model = models.CharField(_("model"), max_length=200, blank=True)
     input_tokens = models.PositiveIntegerField(_("input tokens"), null=True, blank=True)
     output_tokens = models.PositiveIntegerField(_("output tokens"), null=True, blank=True)
@@ -127,6 +135,16 @@ class Message(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.TERMINAL
+
+    @property
+    def retryable(self) -> bool:
+        """Whether retrying can help: a stopped or interrupted reply, or a failure that may
+        pass (a failure of an unknown kind, from before kinds were kept, counts as one)."""
+        if self.status in (self.Status.STOPPED, self.Status.INTERRUPTED):
+            return True
+        return self.status == self.Status.ERROR and (
+            not self.error_kind or self.error_kind in RETRYABLE_KINDS
+        )
 
 
 class EndpointQuerySet(models.QuerySet["Endpoint"]):

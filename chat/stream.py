@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from chat.access import get_reply_for_user
 from chat.apiutil import api, error
-from chat.flow import Flow
-from chat.relay import Listener
+from chat.replies.listener import Listener
+from chat.server.flow import Flow
 
 
 def _last_event_id(request: HttpRequest) -> int | None:

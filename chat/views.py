@@ -19,8 +19,6 @@ from chat.forms import SignupForm
 from chat.models import Conversation
 from chat.providers import ModelChoice, available_models, default_model
 
-RETRYABLE = ("error", "interrupted", "stopped")
-
 
 def _model_groups(choices: list[ModelChoice]) -> list[tuple[str, list[tuple[str, str]]]]:
     """(provider, [(id, label)]) for the picker; the offline demo is labelled as a demo in the
@@ -68,7 +66,6 @@ def _chat_context(request: HttpRequest, conv: Conversation | None) -> dict[str, 
         "model_known": conv is None or any(c.id == conv.model for c in choices),
         "sidebar": page["conversations"],
         "sidebar_next": page["next"],
-        "retryable": RETRYABLE,
         "ui_strings": ui_strings(),
     }
 

@@ -7,16 +7,16 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application() does
 
-from chat.middleware import ASGIHandler  # noqa: E402
+from chat.server.middleware import ASGIHandler  # noqa: E402
 
 django_app = ASGIHandler()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from chat.flow import FlowControl  # noqa: E402
-from chat.lifecycle import ProcessServices  # noqa: E402
-from chat.threads import RequestThreads  # noqa: E402
+from chat.server.flow import FlowControl  # noqa: E402
+from chat.server.lifecycle import ProcessServices  # noqa: E402
+from chat.server.threads import RequestThreads  # noqa: E402
 
 site = ASGIStaticFilesHandler(django_app) if settings.CHAT_SERVE_STATIC else django_app
 # Outermost first: FlowControl needs daphne's own `send`; ProcessServices starts the sweeper

@@ -99,7 +99,7 @@ else:
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             # A file, not :memory:, so a daphne subprocess in the tests sees the same database.
             "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(BASE_DIR / "test-db.sqlite3"))},
-            # Kept open: requests share CHAT_REQUEST_THREADS threads (chat/threads.py), and
+            # Kept open: requests share CHAT_REQUEST_THREADS threads (chat/server/threads.py), and
             # opening a connection costs about 2.5 ms of CPU.
             "CONN_MAX_AGE": None,
             "OPTIONS": {
@@ -141,8 +141,9 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            # channels' in-memory layer, cheaper per message (see chat/layers.py).
-            "BACKEND": "chat.layers.ProcessChannelLayer",
+            # One process: listeners read their reply's feed directly (chat/replies/feed.py);
+            # the layer carries only a reply's `end` and the odd catch-up.
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
             "CONFIG": {"capacity": CHANNEL_CAPACITY, "expiry": 60},
         }
     }

@@ -22,8 +22,8 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponse
 from django.test import Client
 
-from chat import store
 from chat.models import Conversation, Message
+from chat.replies import store
 from tests.fakes.scenarios import all_scenarios
 from tests.fakes.upstream import FakeUpstream
 from tests.sseclient import SiteClient

@@ -1,5 +1,5 @@
-"""One transaction saves the progress of all of a process's running replies (chat/store.py,
-save_progress, called by chat/checkpoints.py): text for those that grew, a heartbeat for the
+"""One transaction saves the progress of all of a process's running replies (chat/replies/store.py,
+save_progress, called by chat/replies/checkpoints.py): text for those that grew, a heartbeat for the
 quiet ones, and the ids of those already ended, whose generations must stop."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chat import store
 from chat.models import Conversation, Message
+from chat.replies import store
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Django's middleware, run on the event loop under daphne (chat/middleware.py), behave as
+"""Django's middleware, run on the event loop under daphne (chat/server/middleware.py), behave as
 Django's own: security headers, CSRF, the language, the trailing slash."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chat import middleware
+from chat.server import middleware
 from tests.conftest import Daphne
 from tests.sseclient import SiteClient
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from chat.providers.base import Event, Finish, ReasoningDelta, TextDelta, UpstreamError, Usage
-from chat.providers.openai import _State, relay_openai_stream
+from chat.providers.openai import _State, parse_openai_body
 from tests.fakes.upstream import openai_chunk, split_bytes
 
 PROVIDER = "OpenAI"
@@ -51,7 +51,7 @@ async def byte_stream(parts: list[bytes]) -> AsyncIterator[bytes]:
 async def parse(body: str | bytes, *, split: bool = False) -> list[Event]:
     raw = body.encode() if isinstance(body, str) else body
     parts = split_bytes(raw) if split else [raw]
-    return [e async for e in relay_openai_stream(PROVIDER, byte_stream(parts), _State())]
+    return [e async for e in parse_openai_body(PROVIDER, byte_stream(parts), _State())]
 
 
 async def parse_failing(body: str, *, split: bool = False) -> tuple[list[Event], UpstreamError]:
@@ -60,7 +60,7 @@ async def parse_failing(body: str, *, split: bool = False) -> tuple[list[Event],
     parts = split_bytes(raw) if split else [raw]
     events: list[Event] = []
     with pytest.raises(UpstreamError) as info:
-        async for event in relay_openai_stream(PROVIDER, byte_stream(parts), _State()):
+        async for event in parse_openai_body(PROVIDER, byte_stream(parts), _State()):
             events.append(event)
     return events, info.value
 
@@ -284,10 +284,10 @@ async def test_error_mid_stream_is_an_error_even_with_done_after_it() -> None:
     assert error.message == (
         "OpenAI reported an error mid-reply: The server had an error processing your request."
     )
-    assert error.upstream_message == "The server had an error processing your request."
+    assert error.kind == "error"  # a server error: retrying may help
 
 
-async def test_vllm_error_object_mid_stream_carries_its_message_and_code() -> None:
+async def test_vllm_error_object_mid_stream_with_a_4xx_code_is_a_rejection() -> None:
     body = (
         chunk("a") + 'data: {"error": {"object": "error", "message": "max_tokens is too large", '
         '"type": "BadRequestError", "param": null, "code": 400}}\n\n' + DONE
@@ -295,8 +295,8 @@ async def test_vllm_error_object_mid_stream_carries_its_message_and_code() -> No
 
     _events, error = await parse_failing(body)
 
-    assert error.upstream_message == "max_tokens is too large"
-    assert error.code == "400"
+    assert error.message == "OpenAI reported an error mid-reply: max_tokens is too large"
+    assert (error.kind, error.retryable) == ("rejected", False)
 
 
 async def test_top_level_object_error_is_an_error() -> None:
@@ -316,7 +316,9 @@ async def test_llama_cpp_error_field_is_an_error() -> None:
     events, error = await parse_failing(body)
 
     assert events == [TextDelta("a")]
-    assert error.upstream_message == "the request exceeds the context size"
+    assert (
+        error.message == "OpenAI reported an error mid-reply: the request exceeds the context size"
+    )
 
 
 @pytest.mark.parametrize(

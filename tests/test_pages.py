@@ -129,6 +129,32 @@ def test_a_failed_last_reply_shows_its_error_and_retry(
     assert '<button type="button" class="retry-button">Retry</button>' in html
 
 
+@pytest.mark.parametrize(
+    ("status", "kind", "offered"),
+    [
+        ("error", "timeout", True),
+        ("error", "rate_limit", True),
+        ("error", "", True),  # from before kinds were kept
+        ("error", "auth", False),
+        ("error", "quota", False),
+        ("error", "rejected", False),
+        ("stopped", "", True),
+        ("interrupted", "", True),
+        ("complete", "", False),
+    ],
+)
+def test_retry_is_offered_only_where_retrying_can_help(
+    auth_client: Client, conversation: Conversation, status: str, kind: str, offered: bool
+) -> None:
+    Message.objects.create(conversation=conversation, role="user", content="Hi", html="Hi")
+    Message.objects.create(
+        conversation=conversation, role="assistant", status=status, error_kind=kind, error="x"
+    )
+    html = auth_client.get(f"/c/{conversation.pk}/").content.decode()
+    assert ('<button type="button" class="retry-button">Retry</button>' in html) is offered
+    assert f'data-retryable="{str(offered).lower()}"' in html
+
+
 def test_a_conversation_on_a_retired_model_says_so(auth_client: Client, user: User) -> None:
     conv = Conversation.objects.create(owner=user, model="gone:model")
     html = auth_client.get(f"/c/{conv.pk}/").content.decode()

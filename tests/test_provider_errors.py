@@ -12,7 +12,7 @@ import pytest
 from chat.providers.anthropic import parse_anthropic_error
 from chat.providers.base import UpstreamError
 from chat.providers.gemini import parse_gemini_error
-from chat.providers.http import ErrorParser, http_error
+from chat.providers.http import ErrorBody, ErrorParser, http_error
 from chat.providers.openai import parse_openai_error
 from chat.providers.spark import frame_error, parse_handshake_error
 from tests.fakes.anthropic_scenarios import SCENARIOS as ANTHROPIC
@@ -25,7 +25,7 @@ from tests.fakes.upstream import Scenario
 def classify(scenario: object, parser: ErrorParser) -> UpstreamError:
     """The error an HTTP provider makes of a fake scenario's status and body."""
     assert isinstance(scenario, Scenario)
-    body = parser(json.loads(b"".join(scenario.body)))
+    body = body_of(scenario, parser)
     return http_error("Upstream", scenario.status, body, "retry-after" in scenario.headers)
 
 
@@ -38,8 +38,8 @@ def classify(scenario: object, parser: ErrorParser) -> UpstreamError:
         (OPENAI["oa-quota"], parse_openai_error, "quota", False),
         (OPENAI["oa-500"], parse_openai_error, "error", True),
         (COMPAT["oa-t-deepseek-402"][0], parse_openai_error, "quota", False),
-        (COMPAT["oa-t-vllm-old-400"][0], parse_openai_error, "error", False),
-        (COMPAT["oa-t-ollama-404"][0], parse_openai_error, "error", False),
+        (COMPAT["oa-t-vllm-old-400"][0], parse_openai_error, "rejected", False),
+        (COMPAT["oa-t-ollama-404"][0], parse_openai_error, "rejected", False),
         (ANTHROPIC["an-t-401"], parse_anthropic_error, "auth", False),
         (ANTHROPIC["an-t-429"], parse_anthropic_error, "rate_limit", True),
         (ANTHROPIC["an-t-credit"], parse_anthropic_error, "quota", False),
@@ -48,7 +48,7 @@ def classify(scenario: object, parser: ErrorParser) -> UpstreamError:
         (GEMINI["gm-t-429"], parse_gemini_error, "rate_limit", True),
         (GEMINI["gm-t-quota"], parse_gemini_error, "quota", False),
         (GEMINI["gm-t-503"], parse_gemini_error, "error", True),
-        (GEMINI["gm-t-404"], parse_gemini_error, "error", False),
+        (GEMINI["gm-t-404"], parse_gemini_error, "rejected", False),
     ],
 )
 def test_http_failures_are_classified(
@@ -56,14 +56,20 @@ def test_http_failures_are_classified(
 ) -> None:
     error = classify(scenario, parser)
     assert (error.kind, error.retryable) == (kind, retryable)
-    assert error.upstream_message and error.upstream_message in error.message
+    upstream_words = parser(json.loads(b"".join(scenario.body))).message
+    assert upstream_words and upstream_words in error.message
+    assert f"(HTTP {scenario.status})" in error.message
 
 
-def test_the_upstreams_own_code_is_kept() -> None:
-    assert classify(OPENAI["oa-quota"], parse_openai_error).code == "insufficient_quota"
-    assert classify(ANTHROPIC["an-t-529"], parse_anthropic_error).code == "overloaded_error"
-    assert classify(GEMINI["gm-t-429"], parse_gemini_error).code == "RESOURCE_EXHAUSTED"
-    assert classify(OPENAI["oa-500"], parse_openai_error).status == 500
+def body_of(scenario: object, parser: ErrorParser) -> ErrorBody:
+    assert isinstance(scenario, Scenario)
+    return parser(json.loads(b"".join(scenario.body)))
+
+
+def test_the_upstreams_own_code_is_read() -> None:
+    assert body_of(OPENAI["oa-quota"], parse_openai_error).code == "insufficient_quota"
+    assert body_of(ANTHROPIC["an-t-529"], parse_anthropic_error).code == "overloaded_error"
+    assert body_of(GEMINI["gm-t-429"], parse_gemini_error).code == "RESOURCE_EXHAUSTED"
 
 
 @pytest.mark.parametrize(
@@ -77,12 +83,12 @@ def test_the_upstreams_own_code_is_kept() -> None:
         (10014, "blocked", False),
         (10007, "error", True),
         (10110, "error", True),
-        (10907, "error", False),
+        (10907, "rejected", False),
     ],
 )
 def test_spark_codes_are_classified(code: int, kind: str, retryable: bool) -> None:
     error = frame_error("Spark", code, "upstream words")
-    assert (error.kind, error.retryable, error.code) == (kind, retryable, str(code))
+    assert (error.kind, error.retryable) == (kind, retryable)
     assert f"(code {code}): upstream words" in error.message
 
 
@@ -92,10 +98,7 @@ def test_a_spark_handshake_body_gives_its_message() -> None:
     assert http_error("Spark", 401, body).kind == "auth"
 
 
-def test_secrets_are_redacted_from_both_messages() -> None:
-    error = UpstreamError("Bad key sk-abcdef", upstream_message="key sk-abcdef refused")
+def test_secrets_are_redacted_from_the_message() -> None:
+    error = UpstreamError("Bad key sk-abcdef: key sk-abcdef refused", "auth")
     clean = error.redacted("sk-abcdef", "")
-    assert (clean.message, clean.upstream_message) == (
-        "Bad key [redacted]",
-        "key [redacted] refused",
-    )
+    assert (clean.message, clean.kind) == ("Bad key [redacted]: key [redacted] refused", "auth")

@@ -227,7 +227,7 @@ async def test_the_provider_never_logs_the_signed_url(
     request = ChatRequest("sp-plain", [Turn("user", "Hi")])
     try:
         logging.getLogger("chat.providers.spark").debug("probe: debug records are captured")
-        events = [e async for e in spark_provider().stream(request, Timeouts(2, 3, 3))]
+        events = [e async for e in spark_provider().events(request, Timeouts(2, 3, 3))]
     finally:
         logging.getLogger("chat").removeHandler(caplog.handler)
     assert (

@@ -1,6 +1,6 @@
 """A reader that stops reading: the server writes nothing more to it until it reads again,
-then sends what it missed as one event (chat/flow.py, chat/relay.py), so its memory does not
-grow with what the generation produces meanwhile."""
+then sends what it missed as one event (chat/server/flow.py, chat/replies/listener.py), so its
+memory does not grow with what the generation produces meanwhile."""
 
 from __future__ import annotations
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from chat.providers.sse import SSEEvent, SSEParser, aiter_sse
+from chat.providers.sse import SSEEvent, SSEParser
 
 
 def parse(*chunks: bytes) -> list[tuple[str, str, str]]:
@@ -102,9 +100,11 @@ def test_a_character_split_between_reads_is_decoded_whole() -> None:
         assert parse(encoded[:i], encoded[i:]) == [("message", "汉字👩‍💻", "")]
 
 
-async def test_the_async_parser_reads_a_byte_stream() -> None:
-    async def chunks() -> AsyncIterator[bytes]:
-        for byte in b"data: a\n\ndata: b\n\ndata: never dispatched\n":
-            yield bytes([byte])
-
-    assert [e.data async for e in aiter_sse(chunks())] == ["a", "b"]
+def test_an_unterminated_last_event_is_not_dispatched() -> None:
+    parser = SSEParser()
+    events = [
+        e.data
+        for byte in b"data: a\n\ndata: b\n\ndata: never dispatched\n"
+        for e in parser.feed(bytes([byte]))
+    ]
+    assert events == ["a", "b"]

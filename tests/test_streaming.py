@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.contrib.auth.models import User
 
-from chat import store
 from chat.models import Conversation, Message
+from chat.replies import store
 from tests.conftest import wait_finished
 from tests.fakes.openai_scenarios import (
     CODE_REPLY,
@@ -53,6 +53,7 @@ def test_a_paced_reply_streams_these_exact_events(site: SiteClient) -> None:
                 "reasoning": "",
                 "html": f"<p>{PLAIN_TEXT}</p>",
                 "error": "",
+                "retryable": False,
                 "usage": {"input_tokens": 9, "output_tokens": 7},
                 "finish_reason": "stop",
             },

@@ -95,6 +95,10 @@ def test_a_rate_limit_and_an_exhausted_quota_read_differently(site: SiteClient) 
     assert "will not help" not in rate
     assert "will not help" in quota
     assert "try again" not in quota
+    # Retry is offered for the rate limit only: the stored kind decides.
+    assert (rate_events[-1].data["retryable"], quota_events[-1].data["retryable"]) == (True, False)
+    kinds = Message.objects.filter(error__contains="HTTP 429").values_list("error_kind", flat=True)
+    assert sorted(kinds) == ["quota", "rate_limit"]
 
 
 def test_an_unreachable_upstream_ends_the_reply_with_an_error(site: SiteClient) -> None:

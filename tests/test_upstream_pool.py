@@ -65,7 +65,7 @@ class KeepAliveServer:
 
 
 async def read_all(provider: OpenAIProvider) -> str:
-    stream = provider.stream(REQUEST, TIMEOUTS)
+    stream = provider.events(REQUEST, TIMEOUTS)
     try:
         return "".join([e.text async for e in stream if isinstance(e, TextDelta)])
     finally:
@@ -74,7 +74,7 @@ async def read_all(provider: OpenAIProvider) -> str:
 
 
 async def read_first(provider: OpenAIProvider) -> None:
-    stream = provider.stream(REQUEST, TIMEOUTS)
+    stream = provider.events(REQUEST, TIMEOUTS)
     async for event in stream:
         if isinstance(event, TextDelta):
             break

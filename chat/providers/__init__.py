@@ -164,7 +164,7 @@ def _build(source: _Source, model: str) -> Provider:
         return SparkProvider(
             source.label, source.base_url, source.app_id, source.api_key, source.api_secret
         )
-    raise UpstreamError(f"Unknown protocol {source.protocol!r}.")
+    raise UpstreamError(f"Unknown protocol {source.protocol!r}.", "config")
 
 
 def resolve(model_id: str) -> tuple[Provider, str]:

@@ -79,7 +79,7 @@ def _tokens(usage: dict[str, object]) -> int | None:
     return sum(counts) if counts else None
 
 
-def events_from(provider: str, name: str, obj: dict[str, object], state: _State) -> list[Event]:
+def chunk_events(provider: str, name: str, obj: dict[str, object], state: _State) -> list[Event]:
     """One decoded event into normalised events; the `type` field names it when `event:` is
     missing."""
     kind = name if name != "message" else str(obj.get("type", ""))
@@ -87,10 +87,7 @@ def events_from(provider: str, name: str, obj: dict[str, object], state: _State)
         body = parse_anthropic_error(obj)
         raise UpstreamError(
             f"{provider} reported an error mid-reply: {body.message or body.code or 'unknown'}",
-            upstream_message=body.message,
-            code=body.code,
-            retryable=body.code in RETRYABLE_TYPES,
-            kind=body.kind or "error",
+            body.kind or ("error" if body.code in RETRYABLE_TYPES else "rejected"),
         )
     if kind == "message_start":
         message = obj.get("message")
@@ -142,9 +139,7 @@ def _delta_text(delta: dict[str, object]) -> list[Event]:
     return []  # tool input, signatures and citations are not shown
 
 
-async def relay_anthropic_stream(
-    provider: str, chunks: AsyncIterator[bytes]
-) -> AsyncIterator[Event]:
+async def parse_anthropic_body(provider: str, chunks: AsyncIterator[bytes]) -> AsyncIterator[Event]:
     parser, state = SSEParser(), _State()
     async for chunk in chunks:
         for sse in parser.feed(chunk):
@@ -156,7 +151,7 @@ async def relay_anthropic_stream(
                 ) from None
             if not isinstance(obj, dict):
                 raise UpstreamError(f"{provider} sent a malformed event.", kind="malformed")
-            for event in events_from(provider, sse.event, obj, state):
+            for event in chunk_events(provider, sse.event, obj, state):
                 yield event
             if state.stopped:
                 break
@@ -178,7 +173,7 @@ class AnthropicProvider:
         base = self.base_url.rstrip("/")
         return base + ("/messages" if base.endswith("/v1") else "/v1/messages")
 
-    async def stream(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
         headers = {
             "x-api-key": self.api_key,
             "anthropic-version": API_VERSION,
@@ -193,5 +188,5 @@ class AnthropicProvider:
             parse_error=parse_anthropic_error,
             secrets=(self.api_key,),
         ) as chunks:
-            async for event in relay_anthropic_stream(self.label, chunks):
+            async for event in parse_anthropic_body(self.label, chunks):
                 yield event

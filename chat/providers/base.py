@@ -1,15 +1,17 @@
 """The one small interface every upstream protocol implements.
 
-A provider turns a ChatRequest into an async stream of normalised events. The relay and the
-pages never see a provider's raw format; they see only the types defined here.
+A provider turns a ChatRequest into an async iterator of normalised events (`events`). Each
+protocol's module has a parser (`parse_<protocol>_body`) that reads the upstream's body and a
+per-chunk step (`chunk_events`) that turns one decoded chunk into events. Generations never
+see a provider's raw format; they see only the types defined here.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field, replace
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,19 +60,41 @@ class Finish:
 Event = TextDelta | ReasoningDelta | Usage | Finish
 
 
+# What went wrong upstream, as far as a user and the Retry button care. Retrying may help:
+#   error        the upstream failed (5xx, a mid-reply error it calls temporary)
+#   rate_limit   too many requests for now
+#   timeout, unreachable, interrupted (the connection broke), malformed (a garbled chunk)
+# Retrying the same request will not help:
+#   rejected     the upstream refused the request as made (4xx)
+#   auth, quota  the credentials, or the account's credit
+#   blocked      the upstream refused the content
+#   config       nothing serves the model, or its address is not valid
+ErrorKind = Literal[
+    "error",
+    "rate_limit",
+    "timeout",
+    "unreachable",
+    "interrupted",
+    "malformed",
+    "rejected",
+    "auth",
+    "quota",
+    "blocked",
+    "config",
+]
+RETRYABLE_KINDS: frozenset[str] = frozenset(
+    {"error", "rate_limit", "timeout", "unreachable", "interrupted", "malformed"}
+)
+
+
 @dataclass
 class UpstreamError(Exception):
-    """An upstream failure, with a message fit to show a user (it never contains a key)."""
+    """An upstream failure, with a message fit to show a user (it never contains a key) and
+    its kind, which the reply keeps (Message.error_kind): the page offers Retry only where
+    retrying can help."""
 
     message: str
-    upstream_message: str = ""
-    code: str = ""
-    status: int | None = None
-    retryable: bool = False
-    # error | timeout | unreachable | interrupted | malformed | rate_limit | quota | auth |
-    # blocked (the upstream refused the content) | config (nothing serves the model)
-    kind: str = "error"
-    details: dict[str, object] = field(default_factory=dict)
+    kind: ErrorKind = "error"
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -78,23 +102,24 @@ class UpstreamError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE_KINDS
+
     def redacted(self, *secrets: str) -> UpstreamError:
         """The same error with every secret replaced: some servers echo a key they refuse."""
-        message, upstream = self.message, self.upstream_message
+        message = self.message
         for secret in secrets:
             if len(secret) >= 4:
                 message = message.replace(secret, "[redacted]")
-                upstream = upstream.replace(secret, "[redacted]")
-        if (message, upstream) == (self.message, self.upstream_message):
-            return self
-        return replace(self, message=message, upstream_message=upstream)
+        return self if message == self.message else replace(self, message=message)
 
 
 class Provider(Protocol):
     """One configured upstream: knows its protocol, base URL and credentials."""
 
-    def stream(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
-        """Yield events until the reply ends; raise UpstreamError on any failure.
+    def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+        """Yield the reply's events until it ends; raise UpstreamError on any failure.
 
         The iterator must end only after the provider's completion signal; a stream that stops
         without it raises UpstreamError(kind="interrupted"). Closing the iterator (aclose) must
@@ -157,12 +182,7 @@ def failed_finish(provider: str, finish: Finish) -> UpstreamError | None:
     """A finish value that means the upstream gave up (not a normal end) becomes an error."""
     if finish.reason != "error":
         return None
-    return UpstreamError(
-        f"{provider} stopped the reply before it was complete ({finish.raw}).",
-        upstream_message=finish.raw,
-        code=finish.raw,
-        retryable=True,
-    )
+    return UpstreamError(f"{provider} stopped the reply before it was complete ({finish.raw}).")
 
 
 def closing_events(
@@ -175,7 +195,6 @@ def closing_events(
         raise UpstreamError(
             f"{provider} closed the connection before the reply was finished.",
             kind="interrupted",
-            retryable=True,
         )
     if usage is not None:
         yield usage

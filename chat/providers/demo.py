@@ -56,7 +56,7 @@ def compose_reply(request: ChatRequest) -> str:
 class DemoProvider:
     token_delay: float = 0.03
 
-    async def stream(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
         tokens = tokenize(compose_reply(request))
         for token in tokens:
             await asyncio.sleep(self.token_delay)

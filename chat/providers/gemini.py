@@ -90,21 +90,18 @@ def _blocked(provider: str, feedback: dict[str, object]) -> UpstreamError:
     detail = feedback.get("blockReasonMessage")
     text = f"{provider} blocked the prompt (reason: {reason})"
     text += f": {detail}" if isinstance(detail, str) and detail else "."
-    return UpstreamError(text, upstream_message=reason, code=reason, kind="blocked")
+    return UpstreamError(text, "blocked")
 
 
 def _stream_error(provider: str, obj: dict[str, object]) -> UpstreamError:
     body = parse_gemini_error(obj)
     return UpstreamError(
         f"{provider} reported an error mid-reply: {body.message or body.code or 'unknown'}",
-        upstream_message=body.message,
-        code=body.code,
-        retryable=body.code in _RETRYABLE,
-        kind=body.kind or "error",
+        body.kind or ("error" if body.code in _RETRYABLE else "rejected"),
     )
 
 
-def events_from(provider: str, obj: object) -> tuple[list[Event], str | None, Usage | None]:
+def chunk_events(provider: str, obj: object) -> tuple[list[Event], str | None, Usage | None]:
     """One response into (events, finishReason or None, usage or None)."""
     if not isinstance(obj, dict):
         raise UpstreamError(f"{provider} sent a malformed event.", kind="malformed")
@@ -131,7 +128,7 @@ def events_from(provider: str, obj: object) -> tuple[list[Event], str | None, Us
     return out, reason, usage
 
 
-async def relay_gemini_stream(provider: str, chunks: AsyncIterator[bytes]) -> AsyncIterator[Event]:
+async def parse_gemini_body(provider: str, chunks: AsyncIterator[bytes]) -> AsyncIterator[Event]:
     parser = SSEParser()
     reason: str | None = None
     usage: Usage | None = None
@@ -143,7 +140,7 @@ async def relay_gemini_stream(provider: str, chunks: AsyncIterator[bytes]) -> As
                 raise UpstreamError(
                     f"{provider} sent a malformed event.", kind="malformed"
                 ) from None
-            events, chunk_reason, chunk_usage = events_from(provider, obj)
+            events, chunk_reason, chunk_usage = chunk_events(provider, obj)
             reason = chunk_reason or reason
             usage = chunk_usage or usage
             for event in events:
@@ -165,7 +162,7 @@ class GeminiProvider:
         name = quote(model if "/" in model else f"models/{model}", safe="/@")
         return f"{self.base_url.rstrip('/')}/{name}:streamGenerateContent?alt=sse"
 
-    async def stream(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
         # The key goes in a header, never in the query string, where it would reach logs.
         headers = {"x-goog-api-key": self.api_key, "Accept": "text/event-stream"}
         async with open_stream(
@@ -177,5 +174,5 @@ class GeminiProvider:
             parse_error=parse_gemini_error,
             secrets=(self.api_key,),
         ) as chunks:
-            async for event in relay_gemini_stream(self.label, chunks):
+            async for event in parse_gemini_body(self.label, chunks):
                 yield event

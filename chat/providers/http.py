@@ -12,14 +12,15 @@ import functools
 import json
 import re
 import ssl
-import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 import httpx
 
-from chat.providers.base import Timeouts, UpstreamError
+from chat.providers.base import ErrorKind, Timeouts, UpstreamError
+from chat.server.process import state
 
 MAX_ERROR_BODY = 64 * 1024
 MAX_UPSTREAM_MESSAGE = 500
@@ -32,7 +33,7 @@ class ErrorBody:
 
     message: str = ""
     code: str = ""
-    kind: str = ""
+    kind: ErrorKind | Literal[""] = ""
 
 
 # Parses an error body (already decoded JSON, or None) into an ErrorBody.
@@ -48,10 +49,11 @@ _QUOTA_WORDS = re.compile(
 _RATE_WORDS = re.compile(r"rate.?limit|per min|requests per|tokens per|try again", re.IGNORECASE)
 
 
-def error_kind(status: int, body: ErrorBody, retry_after: bool = False) -> tuple[str, bool]:
-    """Classify an HTTP failure: (kind, retryable). A rate limit passes; a quota does not."""
-    kind = body.kind
-    if not kind:
+def error_kind(status: int, body: ErrorBody, retry_after: bool = False) -> ErrorKind:
+    """Classify an HTTP failure. A rate limit passes; a quota does not; a 4xx is the request's
+    own fault, except 408 and 409, which may pass."""
+    kind: ErrorKind | None = body.kind or None
+    if kind is None:
         quota_words = bool(_QUOTA_WORDS.search(body.message))
         if body.code in QUOTA_CODES or status == 402:
             kind = "quota"
@@ -63,16 +65,14 @@ def error_kind(status: int, body: ErrorBody, retry_after: bool = False) -> tuple
         elif status in (401, 403):
             kind = "auth"
         else:
-            kind = "error"
-    if kind == "error":
-        return kind, status in (408, 409) or status >= 500
-    return kind, kind == "rate_limit"
+            kind = "error" if status in (408, 409) or status >= 500 else "rejected"
+    return kind
 
 
 def http_error(
     provider: str, status: int, body: ErrorBody, retry_after: bool = False
 ) -> UpstreamError:
-    kind, retryable = error_kind(status, body, retry_after)
+    kind = error_kind(status, body, retry_after)
     if kind == "auth":
         lead = f"{provider} refused the credentials"
     elif kind == "rate_limit":
@@ -87,14 +87,7 @@ def http_error(
         lead = f"{provider} rejected the request"
     message = body.message[:MAX_UPSTREAM_MESSAGE]
     text = f"{lead} (HTTP {status}): {message}" if message else f"{lead} (HTTP {status})."
-    return UpstreamError(
-        message=text,
-        upstream_message=message,
-        code=body.code,
-        status=status,
-        retryable=retryable,
-        kind=kind,
-    )
+    return UpstreamError(text, kind)
 
 
 def parse_json(body: bytes) -> object:
@@ -107,31 +100,24 @@ def parse_json(body: bytes) -> object:
 def transport_error(provider: str, exc: BaseException) -> UpstreamError:
     """Map an httpx or timeout exception to a user-facing error (no URL in the text)."""
     if isinstance(exc, httpx.ConnectTimeout):
-        return UpstreamError(
-            f"Could not connect to {provider}: timed out.", kind="timeout", retryable=True
-        )
+        return UpstreamError(f"Could not connect to {provider}: timed out.", kind="timeout")
     if isinstance(exc, httpx.ConnectError):
         return UpstreamError(
             f"Could not connect to {provider}: it is unreachable.",
             kind="unreachable",
-            retryable=True,
         )
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return UpstreamError(f"The address configured for {provider} is not valid.", kind="config")
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
-        return UpstreamError(
-            f"{provider} stopped answering (timed out).", kind="timeout", retryable=True
-        )
+        return UpstreamError(f"{provider} stopped answering (timed out).", kind="timeout")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return UpstreamError(
             f"The connection to {provider} broke before the reply was finished.",
             kind="interrupted",
-            retryable=True,
         )
     return UpstreamError(
         f"The connection to {provider} failed: {type(exc).__name__}.",
         kind="interrupted",
-        retryable=True,
     )
 
 
@@ -142,21 +128,16 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
 
 
-# One connection pool per event loop (one per process under daphne; tests run several loops).
-_transports: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def _shared_transport() -> httpx.AsyncHTTPTransport:
     """Upstream connections are kept alive and reused between replies: no TCP and TLS
     handshake before each reply's first token. A reply whose response is closed before it
     ended (Stop, an error, a timeout) closes its connection: httpcore reuses only a connection
     whose response was read to the end, so Stop still ends the upstream's work."""
+    # One pool per event loop: one per process under daphne; tests run several loops.
     loop = asyncio.get_running_loop()
-    transport = _transports.get(loop)
+    transport = state.upstream_pools.get(loop)
     if transport is None:
-        transport = _transports[loop] = httpx.AsyncHTTPTransport(
+        transport = state.upstream_pools[loop] = httpx.AsyncHTTPTransport(
             verify=_tls_context(),
             trust_env=False,
             limits=httpx.Limits(
@@ -235,14 +216,13 @@ async def open_stream(
 # Reading what follows a completion signal (normally the chunked body's last bytes) lets the
 # connection be reused; whatever takes longer than this, or more than MAX_ERROR_BODY, closes it.
 FINISH_WITHIN = 5.0
-_finishing: set[asyncio.Task[None]] = set()
 
 
 def _finish_in_background(chunks: AsyncIterator[bytes], response: httpx.Response) -> None:
     """The reply has its text: the rest of the body is read without holding it up."""
     task = asyncio.get_running_loop().create_task(_finish(chunks, response))
-    _finishing.add(task)
-    task.add_done_callback(_finishing.discard)
+    state.finishing_reads.add(task)
+    task.add_done_callback(state.finishing_reads.discard)
 
 
 async def _finish(chunks: AsyncIterator[bytes], response: httpx.Response) -> None:

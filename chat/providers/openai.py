@@ -48,12 +48,10 @@ def parse_openai_error(body: object) -> ErrorBody:
 def stream_error(provider: str, obj: dict[str, object]) -> UpstreamError:
     body = parse_openai_error(obj)
     # vLLM puts an HTTP status in `code`: a 4xx will fail again the same way.
-    retryable = not (body.code.isdigit() and 400 <= int(body.code) < 500)
+    rejected = body.code.isdigit() and 400 <= int(body.code) < 500
     return UpstreamError(
-        message=f"{provider} reported an error mid-reply: {body.message or 'unknown error'}",
-        upstream_message=body.message,
-        code=body.code,
-        retryable=retryable,
+        f"{provider} reported an error mid-reply: {body.message or 'unknown error'}",
+        "rejected" if rejected else "error",
     )
 
 
@@ -74,7 +72,7 @@ class _State:
     finish: Finish | None = None
 
 
-def events_from_chunk(provider: str, obj: object, state: _State) -> list[Event]:
+def chunk_events(provider: str, obj: object, state: _State) -> list[Event]:
     """Turn one decoded chunk (chat or legacy completions) into normalised events."""
     if not isinstance(obj, dict):
         raise UpstreamError(f"{provider} sent a malformed chunk.", kind="malformed")
@@ -108,7 +106,7 @@ def events_from_chunk(provider: str, obj: object, state: _State) -> list[Event]:
     return out
 
 
-async def relay_openai_stream(
+async def parse_openai_body(
     provider: str, chunks: AsyncIterator[bytes], state: _State
 ) -> AsyncIterator[Event]:
     parser = SSEParser()
@@ -126,7 +124,7 @@ async def relay_openai_stream(
                 raise UpstreamError(
                     f"{provider} sent a malformed chunk.", kind="malformed"
                 ) from None
-            for event in events_from_chunk(provider, obj, state):
+            for event in chunk_events(provider, obj, state):
                 yield event
         for name, value in parser.unknown_fields:
             if name == "error":  # llama.cpp builds through 2025: a non-standard `error:` field
@@ -145,7 +143,6 @@ async def relay_openai_stream(
         raise UpstreamError(
             f"{provider} ended the reply without sending anything.",
             kind="interrupted",
-            retryable=True,
         )
     for event in closing_events(provider, state.finished or state.done, state.usage, state.finish):
         yield event
@@ -187,7 +184,7 @@ class OpenAIProvider:
         payload["messages"] = chat_messages(request)
         return "/chat/completions", payload
 
-    async def stream(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
         path, payload = self._payload(request)
         url = self.base_url.rstrip("/") + path
         async with open_stream(
@@ -199,7 +196,7 @@ class OpenAIProvider:
             parse_error=parse_openai_error,
             secrets=(self.api_key,),
         ) as chunks:
-            async for event in relay_openai_stream(self.label, chunks, _State()):
+            async for event in parse_openai_body(self.label, chunks, _State()):
                 yield event
 
 

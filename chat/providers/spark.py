@@ -130,13 +130,9 @@ def frame_error(provider: str, code: int, message: str) -> UpstreamError:
     elif code in _AUTH:
         lead, kind = f"{provider} refused this app id", "auth"
     else:
-        lead, kind = f"{provider} reported an error", "error"
+        lead, kind = f"{provider} reported an error", "error" if code in _BUSY else "rejected"
     return UpstreamError(
-        f"{lead} (code {code}): {message}" if message else f"{lead} (code {code}).",
-        upstream_message=message,
-        code=str(code),
-        retryable=code in _RATE or code in _BUSY,
-        kind=kind,
+        f"{lead} (code {code}): {message}" if message else f"{lead} (code {code}).", kind
     )
 
 
@@ -155,7 +151,7 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def events_from(provider: str, raw: str | bytes) -> tuple[list[Event], Usage | None, bool]:
+def chunk_events(provider: str, raw: str | bytes) -> tuple[list[Event], Usage | None, bool]:
     """One frame into (events, usage or None, whether it was the last frame)."""
     frame = parse_json(raw if isinstance(raw, bytes) else raw.encode())
     header = frame.get("header") if isinstance(frame, dict) else None
@@ -194,7 +190,7 @@ class SparkProvider:
     api_key: str
     api_secret: str
 
-    async def stream(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
         usage: Usage | None = None
         try:
             async with await self._connect(request.model, timeouts) as ws:
@@ -208,7 +204,7 @@ class SparkProvider:
                 while not last:
                     raw = await self._receive(ws, limit)
                     limit = timeouts.idle
-                    events, frame_usage, last = events_from(self.label, raw)
+                    events, frame_usage, last = chunk_events(self.label, raw)
                     usage = frame_usage or usage
                     for event in events:
                         yield event
@@ -241,19 +237,17 @@ class SparkProvider:
             ) from None
         except TimeoutError:
             raise UpstreamError(
-                f"Could not connect to {self.label}: timed out.", kind="timeout", retryable=True
+                f"Could not connect to {self.label}: timed out.", kind="timeout"
             ) from None
         except OSError:
             raise UpstreamError(
                 f"Could not connect to {self.label}: it is unreachable.",
                 kind="unreachable",
-                retryable=True,
             ) from None
         except WebSocketException as exc:
             raise UpstreamError(
                 f"{self.label} refused the connection ({type(exc).__name__}).",
                 kind="unreachable",
-                retryable=True,
             ) from None
 
     async def _receive(self, ws: ClientConnection, limit: float) -> str | bytes:
@@ -262,7 +256,7 @@ class SparkProvider:
                 return await ws.recv()
         except TimeoutError:
             raise UpstreamError(
-                f"{self.label} stopped answering (timed out).", kind="timeout", retryable=True
+                f"{self.label} stopped answering (timed out).", kind="timeout"
             ) from None
         except ConnectionClosed:
             raise self._closed_early() from None
@@ -271,5 +265,4 @@ class SparkProvider:
         return UpstreamError(
             f"{self.label} closed the connection before the reply was finished.",
             kind="interrupted",
-            retryable=True,
         )

@@ -10,7 +10,7 @@ because CR and LF never occur inside a UTF-8 multi-byte sequence.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
@@ -96,11 +96,3 @@ class SSEParser:
         if not data:
             return None
         return SSEEvent(event=event or "message", data="\n".join(data), id=self._last_id)
-
-
-async def aiter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[SSEEvent]:
-    """Parse an async byte stream; an unterminated last event is discarded, per the spec."""
-    parser = SSEParser()
-    async for chunk in chunks:
-        for event in parser.feed(chunk):
-            yield event

@@ -2,8 +2,6 @@
 // and keeping the newest text in view.
 import { clone, fmt } from './util.js';
 
-const RETRYABLE = new Set(['error', 'interrupted', 'stopped']);
-
 export function userMessage(message) {
   const el = clone('tpl-user-message');
   el.dataset.messageId = message.id;
@@ -24,7 +22,7 @@ export function updateRetryButtons(page) {
   const last = page.els.messages.lastElementChild;
   for (const el of page.els.messages.querySelectorAll('.from-assistant')) {
     const button = el.querySelector('.retry-button');
-    button.hidden = !(el === last && RETRYABLE.has(el.dataset.status));
+    button.hidden = !(el === last && el.dataset.retryable === 'true');
     button.disabled = false;
   }
 }
@@ -33,6 +31,7 @@ export function updateRetryButtons(page) {
 export function renderFinished(page, el, m) {
   const { strings } = page;
   el.dataset.status = m.status;
+  el.dataset.retryable = String(Boolean(m.retryable));
   el.classList.remove('is-streaming', 'is-reconnecting');
   const body = el.querySelector('.message-body');
   body.classList.remove('is-live');

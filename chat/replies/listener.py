@@ -1,15 +1,15 @@
 """The listener side of a reply: what one event-stream connection sends.
 
-A listener in the process running the reply's generation reads its feed (chat/feed.py): each
-time text arrives it writes everything it has not sent yet as one event, and while the
-browser is not reading (chat/flow.py) it writes nothing and only falls behind.
+A listener in the process running the reply's generation reads its feed (chat/replies/feed.py):
+each time text arrives it writes everything it has not sent yet as one event, and while the
+browser is not reading (chat/server/flow.py) it writes nothing and only falls behind.
 
 A listener in another process (a shared channel layer, Redis) follows the reply through the
-layer. Protocol with the generation (see chat/generation.py): join the reply's group, then ask the
-generation for everything after the last sequence number this client has (`reply.sync`). Its
-answer (`reply.catchup`) and the group's `reply.delta` messages carry sequence numbers, so
-duplicates are dropped and a gap (a full channel dropped messages) triggers a new sync; the
-client never shows wrong text. `reply.end` carries the final reply. While the browser is not
+layer (chat/replies/messages.py): join the reply's group, then ask the generation for
+everything after the last sequence number this client has (`reply.sync`). Its answer
+(`reply.catchup`) and the group's `reply.delta` messages carry sequence numbers, so duplicates
+are dropped and a gap (a full channel dropped messages) triggers a new sync; the rules are in
+chat/replies/sequence.py. `reply.end` carries the final reply. While the browser is not
 reading, the listener leaves the layer's messages queued: a full channel drops the rest, and
 the gap is caught up in one event once the browser reads again.
 """
@@ -27,11 +27,20 @@ from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from chat import sse, store
-from chat.feed import Feed, local_feed
-from chat.flow import Flow
+from chat import sse
 from chat.models import Message
-from chat.runtime import LOCAL_CHANNEL_PREFIX, announce_end, group_name
+from chat.replies import store
+from chat.replies.feed import Feed, local_feed
+from chat.replies.messages import (
+    LOCAL_CHANNEL_PREFIX,
+    EndMessage,
+    ListenerMessage,
+    announce_end,
+    end_payload,
+    group_name,
+)
+from chat.replies.sequence import Position, Send, end_id
+from chat.server.flow import Flow
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +51,8 @@ def end_frame(reply: Message, last: int | None = None) -> bytes:
     return sse.frame("end", store.end_payload(reply), end_id(reply.seq, last))
 
 
-def end_id(seq: int, last: int | None) -> int:
-    """A reply ended from its checkpoint (its process died, or a stop went unanswered) has the
-    checkpoint's sequence number, which can be below deltas already sent: `end` still comes
-    last, so that ids only grow on a stream and across its reconnections."""
-    return seq if last is None else max(seq, last + 1)
+def _frame(send: Send) -> bytes:
+    return sse.frame(send.event, _text(send.text, send.reasoning), send.seq)
 
 
 class Listener:
@@ -54,16 +60,15 @@ class Listener:
         self.reply = reply
         self.flow = flow
         self.layer = get_channel_layer()
-        self.last = last_event_id  # None: the client has nothing yet
-        self.synced = False
-        self.early: list[dict[str, object]] = []
+        self.position = Position(last_event_id)
         self.sync_sent_at = 0.0
-        self._receiving: asyncio.Future[dict[str, object]] | None = None
+        self.closes_at = 0.0
+        self._receiving: asyncio.Future[ListenerMessage] | None = None
 
     async def events(self) -> AsyncIterator[bytes]:
         yield sse.retry(1000)
         if self.reply.is_finished:
-            yield end_frame(self.reply, self.last)
+            yield end_frame(self.reply, self.position.last)
             return
         self.closes_at = time.monotonic() + settings.CHAT_STREAM_MAX_AGE
         self.flow.start()
@@ -84,31 +89,31 @@ class Listener:
         finally:
             self.flow.release()
 
+    def _end(self, end: EndMessage) -> bytes:
+        return sse.frame("end", end_payload(end), end_id(end["seq"], self.position.last))
+
     async def _follow_feed(self, feed: Feed) -> AsyncIterator[bytes]:
-        last = self.last
-        if last is None or not 0 <= last <= feed.seq:  # nothing yet, or not from this reply
-            self.last = feed.seq
-            if feed.seq > 0 or last is not None:
-                yield sse.frame("snapshot", _text(*feed.since(0)), feed.seq)
+        position = self.position
+        for send in position.catchup(feed.catchup(position.last)):
+            yield _frame(send)
         while (remaining := self.closes_at - time.monotonic()) > 0:
+            last = position.last or 0
             if self.flow.paused:
                 await self.flow.resumed(remaining)
-            elif feed.seq > self.last:
-                text, reasoning = feed.since(self.last)
-                self.last = feed.seq
+            elif feed.seq > last:
+                text, reasoning = feed.since(last)
+                position.last = feed.seq
                 yield sse.frame("delta", _text(text, reasoning), feed.seq)
             elif feed.closed:
                 if feed.end is not None:
-                    seq = int(feed.end["seq"])  # type: ignore[call-overload]
-                    yield sse.frame("end", _end_data(feed.end), end_id(seq, self.last))
+                    yield self._end(feed.end)
                 return
             else:
-                seen = self.last
-                await feed.wait(seen, min(settings.CHAT_PING_INTERVAL, remaining))
-                if feed.seq == seen and not feed.closed:
+                await feed.wait(last, min(settings.CHAT_PING_INTERVAL, remaining))
+                if feed.seq == last and not feed.closed:
                     yield sse.PING
 
-    async def _next_message(self, channel: str, wait: float) -> dict[str, object] | None:
+    async def _next_message(self, channel: str, wait: float) -> ListenerMessage | None:
         """The next message, or None after `wait` seconds. The pending receive is kept across
         calls, never cancelled on a timeout: cancelling a blocking Redis pop mid-read breaks
         the connection it runs on. A failing layer counts as a quiet tick (the database is
@@ -126,6 +131,7 @@ class Listener:
             return None
 
     async def _follow_group(self) -> AsyncIterator[bytes]:
+        position = self.position
         channel = await self.layer.new_channel(LOCAL_CHANNEL_PREFIX)
         group = group_name(self.reply.pk)
         await self.layer.group_add(group, channel)
@@ -142,7 +148,7 @@ class Listener:
                         await self._request_sync(channel)
                     continue
                 wait = min(settings.CHAT_PING_INTERVAL, remaining)
-                if not self.synced:
+                if not position.synced:
                     wait = min(wait, max(0.05, self.sync_sent_at + SYNC_TIMEOUT - time.monotonic()))
                 message = await self._next_message(channel, wait)
                 if message is None:
@@ -150,38 +156,33 @@ class Listener:
                     # that is in sync checks it at its first quiet tick and then every fourth: the
                     # checks were most of the CPU of holding thousands of idle streams (bench/).
                     quiet_ticks += 1
-                    if not self.synced or quiet_ticks % 4 == 1:
+                    if not position.synced or quiet_ticks % 4 == 1:
                         ended = await self._check_database()
                         if ended is not None:
                             yield ended
                             return
-                    if not self.synced and time.monotonic() - self.sync_sent_at >= SYNC_TIMEOUT:
+                    if not position.synced and time.monotonic() - self.sync_sent_at >= SYNC_TIMEOUT:
                         await self._request_sync(channel)
                     else:
                         yield sse.PING
                     continue
-                kind = message["type"]
-                if kind == "reply.end":
-                    seq = int(message["seq"])  # type: ignore[call-overload]
-                    yield sse.frame("end", _end_data(message), end_id(seq, self.last))
+                if message["type"] == "reply.end":
+                    yield self._end(message)
                     return
-                if kind == "reply.catchup":
-                    for chunk in self._apply_catchup(message):
-                        yield chunk
-                    for early in self.early:
-                        if (frame := self._apply_delta(early)) is not None:
-                            yield frame
-                    self.early.clear()
-                    if not self.synced:  # a gap right after the catch-up
+                if message["type"] == "reply.catchup":
+                    for send in position.catchup(message):
+                        yield _frame(send)
+                    if not position.synced:  # an old answer, or a gap right after it
                         await self._request_sync(channel)
-                elif kind == "reply.delta":
-                    if not self.synced:
-                        self.early.append(message)
-                        continue
-                    if (frame := self._apply_delta(message)) is not None:
-                        yield frame
-                    if not self.synced:  # a gap: ask for what is missing
-                        await self._request_sync(channel)
+                    continue
+                was_synced = position.synced
+                if (send := position.delta(message)) is not None:
+                    yield _frame(send)
+                if was_synced and not position.synced:  # a gap: the channel dropped messages
+                    log.info(
+                        "reply %s: a gap after event %s; catching up", self.reply.pk, position.last
+                    )
+                    await self._request_sync(channel)
         finally:
             # Also runs on client disconnect (CancelledError); the generation is untouched.
             if self._receiving is not None:
@@ -191,55 +192,22 @@ class Listener:
             await asyncio.shield(self.layer.group_discard(group, channel))
 
     async def _request_sync(self, channel: str) -> None:
-        self.synced = False
+        self.position.resync()
         self.sync_sent_at = time.monotonic()
         worker = self.reply.worker_channel
         if worker:  # a full channel refuses the request: asked again after SYNC_TIMEOUT
             with contextlib.suppress(ChannelFull):
                 await self.layer.send(
-                    worker, {"type": "reply.sync", "reply_to": channel, "after": self.last}
+                    worker,
+                    {"type": "reply.sync", "reply_to": channel, "after": self.position.last},
                 )
-
-    def _apply_catchup(self, message: dict[str, object]) -> list[bytes]:
-        seq = int(message["seq"])  # type: ignore[call-overload]
-        if self.synced and self.last is not None and seq <= self.last:
-            return []  # an answer to an older sync
-        if message["from"] is not None and message["from"] != self.last:
-            return []  # an answer to an older sync, from where this stream no longer is
-        self.synced = True
-        frames = []
-        data = _text(message["text"], message["reasoning"])  # type: ignore[arg-type]
-        if message["from"] is None or self.last is None:
-            if seq > 0 or self.last is not None:
-                frames.append(sse.frame("snapshot", data, seq))
-        elif seq > self.last:
-            frames.append(sse.frame("delta", data, seq))
-        self.last = seq
-        return frames
-
-    def _apply_delta(self, message: dict[str, object]) -> bytes | None:
-        start = int(message["from"])  # type: ignore[call-overload]
-        parts: list[str] = message["parts"]  # type: ignore[assignment]
-        seq, last = start + len(parts), self.last or 0
-        if seq <= last:
-            return None  # already sent (it was part of a catch-up)
-        if start > last:
-            self.synced = False  # messages were dropped on the way
-            log.info(
-                "reply %s: a gap after event %s (a full channel); catching up", self.reply.pk, last
-            )
-            return None
-        self.last = seq
-        reasoning: list[str] = message.get("reasoning") or []  # type: ignore[assignment]
-        skip = last - start  # the first pieces came with a catch-up
-        return sse.frame("delta", _text("".join(parts[skip:]), "".join(reasoning[skip:])), seq)
 
     async def _check_database(self) -> bytes | None:
         reply = await database_sync_to_async(store.load_reply)(self.reply.pk)
         if reply is None:
-            return sse.frame("end", store.DELETED_END, self.last or 0)
+            return sse.frame("end", store.DELETED_END, self.position.last or 0)
         if reply.is_finished:
-            return end_frame(reply, self.last)
+            return end_frame(reply, self.position.last)
         self.reply = reply  # its generation may have moved (a retry of the stop, a new channel)
         return None
 
@@ -254,10 +222,6 @@ def _text(text: str, reasoning: str = "") -> dict[str, object]:
     if reasoning:
         data["reasoning"] = reasoning
     return data
-
-
-def _end_data(message: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in message.items() if k not in ("type", "seq")}
 
 
 async def request_stop(reply: Message, wait: float = 10.0) -> Message:

@@ -13,6 +13,9 @@ from django.utils import timezone
 from chat.models import Conversation, Message
 from chat.providers.base import ChatRequest, Turn
 from chat.render import render_markdown, render_plain
+from chat.replies import messages
+from chat.replies.messages import EndMessage, EndPayload
+from chat.replies.outcome import REPLY_DELETED
 
 
 def message_dict(m: Message) -> dict[str, object]:
@@ -25,6 +28,7 @@ def message_dict(m: Message) -> dict[str, object]:
         "html": m.html,
         "status": m.status,
         "error": m.error,
+        "retryable": m.retryable,
         "model": m.model,
         "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
         "finish_reason": m.finish_reason,
@@ -46,9 +50,10 @@ def conversation_dict(c: Conversation) -> dict[str, object]:
 
 
 # The end of a reply deleted (with its conversation) while it was being written.
-DELETED_END: dict[str, object] = {
-    "status": "error",
-    "error": "This reply was deleted.",
+DELETED_END: EndPayload = {
+    "status": Message.Status.ERROR,
+    "error": REPLY_DELETED,
+    "retryable": False,
     "content": "",
     "reasoning": "",
     "html": "",
@@ -57,22 +62,23 @@ DELETED_END: dict[str, object] = {
 }
 
 
-def end_message(m: Message) -> dict[str, object]:
+def end_message(m: Message) -> EndMessage:
     """The `reply.end` message listeners get: the final reply and its sequence number."""
-    return {"type": "reply.end", "seq": m.seq, **end_payload(m)}
+    return messages.end_message(m.seq, end_payload(m))
 
 
 def reply_exists(reply_id: int) -> bool:
     return Message.objects.filter(pk=reply_id).exists()
 
 
-def end_payload(m: Message) -> dict[str, object]:
+def end_payload(m: Message) -> EndPayload:
     return {
         "status": m.status,
         "content": m.content,
         "reasoning": m.reasoning,
         "html": m.html,
         "error": m.error,
+        "retryable": m.retryable,
         "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
         "finish_reason": m.finish_reason,
     }
@@ -176,10 +182,13 @@ def checkpoint(reply_id: int, content: str, reasoning: str, seq: int) -> bool:
 
 @dataclass
 class Outcome:
-    status: str
+    """What is saved of a reply when it ends."""
+
+    status: Message.Status
     content: str
     reasoning: str = ""
     error: str = ""
+    error_kind: str = ""
     input_tokens: int | None = None
     output_tokens: int | None = None
     finish_reason: str = ""
@@ -200,6 +209,7 @@ def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
             reasoning=storable(outcome.reasoning),
             html=render_markdown(content),
             error=storable(outcome.error),
+            error_kind=outcome.error_kind,
             input_tokens=outcome.input_tokens,
             output_tokens=outcome.output_tokens,
             finish_reason=outcome.finish_reason,
@@ -219,7 +229,7 @@ def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
     return reply
 
 
-def end_unfinished(reply_id: int, status: str, error: str) -> Message | None:
+def end_unfinished(reply_id: int, status: Message.Status, error: str) -> Message | None:
     """End a reply from its last checkpoint, when its generation is gone (crash, lost stop)."""
     reply = Message.objects.unfinished().filter(pk=reply_id).first()
     if reply is None:
@@ -229,7 +239,7 @@ def end_unfinished(reply_id: int, status: str, error: str) -> Message | None:
         content=reply.content,
         reasoning=reply.reasoning,
         error=error,
-        finish_reason="error" if status == "error" else "",
+        finish_reason="error" if status == Message.Status.ERROR else "",
     )
     return finish(reply_id, outcome, reply.seq + 1)
 

@@ -5,7 +5,7 @@ and `since(n)` is everything after it. A listener in the same process waits on t
 writes whatever arrived since its last write as one event: deltas that arrive together go out
 together, a lone delta goes out at once, and a reader that cannot keep up costs no memory of
 its own (it is only a sequence number behind). Listeners in other processes get the same
-sequence numbers through the channel layer (chat.generation's publisher, chat.relay).
+sequence numbers through the channel layer (the generation's publisher, the listener).
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-# The running generations of this process, by reply id.
-_feeds: dict[int, Feed] = {}
+from chat.replies.messages import CatchupMessage, EndMessage
+from chat.server.process import state
 
 
 def local_feed(reply_id: int) -> Feed | None:
-    return _feeds.get(reply_id)
+    """The feed of a reply whose generation runs in this process, if any."""
+    return state.feeds.get(reply_id)
 
 
 class Feed:
@@ -28,12 +29,12 @@ class Feed:
         self.reasoning: list[str] = []
         self.sealed = False  # no more text will come
         self.closed = False  # the reply is saved (or could not be): listeners end
-        self.end: dict[str, object] | None = None  # the `reply.end` message, once saved
+        self.end: EndMessage | None = None  # the `reply.end` message, once saved
         self._waiters: list[asyncio.Future[None]] = []
         self.on_stop: Callable[[], None] | None = None  # the generation's stop
 
     def open(self) -> Feed:
-        _feeds[self.reply_id] = self
+        state.feeds[self.reply_id] = self
         return self
 
     @property
@@ -59,6 +60,19 @@ class Feed:
         """The text and reasoning after sequence number `after` (0 <= after <= seq)."""
         return "".join(self.parts[after:]), "".join(self.reasoning[after:])
 
+    def catchup(self, after: object) -> CatchupMessage:
+        """Everything after sequence number `after`, or all of it (`from` None) when `after` is
+        not a number this reply has reached (a client with nothing yet, or from elsewhere)."""
+        start = after if isinstance(after, int) and 0 <= after <= self.seq else None
+        text, reasoning = self.since(start or 0)
+        return {
+            "type": "reply.catchup",
+            "seq": self.seq,
+            "from": start,
+            "text": text,
+            "reasoning": reasoning,
+        }
+
     def request_stop(self) -> None:
         if self.on_stop is not None:
             self.on_stop()
@@ -74,13 +88,13 @@ class Feed:
         self.sealed = True
         self._wake()
 
-    def close(self, end: dict[str, object] | None) -> None:
+    def close(self, end: EndMessage | None) -> None:
         """The reply ended with `end` (its `reply.end` message), or could not be saved (None:
         listeners ask the database)."""
         self.end = end
         self.sealed = self.closed = True
-        if _feeds.get(self.reply_id) is self:
-            del _feeds[self.reply_id]
+        if state.feeds.get(self.reply_id) is self:
+            del state.feeds[self.reply_id]
         self._wake()
 
     def abandon(self, _task: object = None) -> None:

@@ -7,8 +7,8 @@ pauses it when the connection's write buffer holds more than 64 KB and resumes i
 buffer has drained. `FlowControl` (the outermost ASGI middleware, chatsite/asgi.py) puts that
 request in the scope; an event stream registers a `Flow` on it and, while paused, writes
 nothing: its listener only falls behind by sequence numbers and, once resumed, sends what it
-missed as one event (chat/relay.py). Under another server, or when the request is not found,
-streams run without backpressure.
+missed as one event (chat/replies/listener.py). Under another server, or when the request is
+not found, streams run without backpressure.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every process runs the sweep: a reply still unfinished whose heartbeat is older than
 CHAT_STALE_AFTER seconds becomes `interrupted` with its last checkpointed text, and its
-listeners get `end`. Heartbeats come with checkpoints (see chat/checkpoints.py).
+listeners get `end`. Heartbeats come with checkpoints (see chat/replies/checkpoints.py).
 """
 
 from __future__ import annotations
@@ -10,26 +10,22 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
-from chat import store
 from chat.models import Message
-from chat.runtime import announce_end
+from chat.replies import store
+from chat.replies.messages import announce_end
+from chat.replies.outcome import SERVER_STOPPED
+from chat.server.process import in_db_thread
 
 log = logging.getLogger(__name__)
-
-INTERRUPTED_ERROR = (
-    "The server writing this reply stopped before it was finished; the text saved up to then "
-    "is kept. You can retry."
-)
 
 
 async def sweep_once() -> int:
     ended = 0
-    for reply_id in await database_sync_to_async(store.stale_replies)(settings.CHAT_STALE_AFTER):
-        reply = await database_sync_to_async(store.end_unfinished)(
-            reply_id, Message.Status.INTERRUPTED, INTERRUPTED_ERROR
+    for reply_id in await in_db_thread(store.stale_replies)(settings.CHAT_STALE_AFTER):
+        reply = await in_db_thread(store.end_unfinished)(
+            reply_id, Message.Status.INTERRUPTED, SERVER_STOPPED
         )
         if reply is not None:
             log.warning("reply %s interrupted: its generation stopped answering", reply_id)

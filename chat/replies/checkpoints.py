@@ -8,7 +8,8 @@ a write per reply per tick cost the memory of a task per reply and, with 2,000 q
 open, 200 heartbeat UPDATEs a second (bench/).
 
 A reply that turns out to be ended already (stopped through a process that could not reach its
-generation, or swept) has its generation stopped.
+generation, swept, or deleted) has its generation stopped, through its feed: the checkpointer
+knows feeds, not generations.
 """
 
 from __future__ import annotations
@@ -18,43 +19,36 @@ import contextvars
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from chat import runtime, store
-
-if TYPE_CHECKING:
-    from chat.generation import Generation
+from chat.replies import store
+from chat.replies.feed import Feed
+from chat.server.process import in_db_thread, state
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class _Watched:
-    generation: Generation
+class Watched:
+    feed: Feed
     saved_seq: int
     saved_at: float
 
 
-_watched: dict[int, _Watched] = {}
-_task: asyncio.Task[None] | None = None  # the running checkpointer, if any
-
-
-def watch(generation: Generation) -> None:
-    global _task
-    _watched[generation.reply_id] = _Watched(generation, 0, time.monotonic())
-    if _task is None or _task.done():
+def watch(feed: Feed) -> None:
+    state.checkpoints[feed.reply_id] = Watched(feed, 0, time.monotonic())
+    if state.checkpointer is None or state.checkpointer.done():
         loop = asyncio.get_running_loop()
-        _task = loop.create_task(_run(), context=contextvars.Context())
+        state.checkpointer = loop.create_task(_run(), context=contextvars.Context())
 
 
 def forget(reply_id: int) -> None:
-    _watched.pop(reply_id, None)
+    state.checkpoints.pop(reply_id, None)
 
 
 async def _run() -> None:
-    while _watched:
+    while state.checkpoints:
         await asyncio.sleep(settings.CHAT_CHECKPOINT_INTERVAL)
         try:
             await save_once()
@@ -67,9 +61,9 @@ async def save_once() -> None:
     heartbeat_every = max(settings.CHAT_CHECKPOINT_INTERVAL, settings.CHAT_STALE_AFTER / 3)
     grown: list[store.Progress] = []
     quiet: list[int] = []
-    due: list[tuple[_Watched, int]] = []  # with the sequence number saved
-    for reply_id, watched in _watched.items():
-        feed = watched.generation.feed
+    due: list[tuple[Watched, int]] = []  # with the sequence number saved
+    for reply_id, watched in state.checkpoints.items():
+        feed = watched.feed
         if feed.seq != watched.saved_seq:
             grown.append(store.Progress(reply_id, feed.text(), feed.reasoning_text(), feed.seq))
         elif now - watched.saved_at >= heartbeat_every:
@@ -79,11 +73,11 @@ async def save_once() -> None:
         due.append((watched, feed.seq))
     if not due:
         return
-    ended = await runtime.in_db_thread(store.save_progress)(grown, quiet)
+    ended = await in_db_thread(store.save_progress)(grown, quiet)
     for watched, seq in due:
-        reply_id = watched.generation.reply_id
-        if _watched.get(reply_id) is not watched:
+        reply_id = watched.feed.reply_id
+        if state.checkpoints.get(reply_id) is not watched:
             continue  # finished meanwhile
         watched.saved_seq, watched.saved_at = seq, now
         if reply_id in ended:
-            watched.generation.stop()
+            watched.feed.request_stop()

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 
-from chat import runtime
+from chat.server import process
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class ProcessServices:
         return await self.app(scope, receive, send)
 
     def start(self) -> None:
-        from chat.sweeper import sweep_forever
+        from chat.replies.sweeper import sweep_forever
 
         self.started = True
         loop = asyncio.get_running_loop()
@@ -51,9 +51,9 @@ class ProcessServices:
         previous = signal.getsignal(signum)
 
         def handler(number: int, frame: FrameType | None) -> None:
-            if runtime.is_draining():
+            if process.state.draining:
                 return
-            runtime.start_draining()
+            process.start_draining()
             loop.call_soon_threadsafe(
                 lambda: self.tasks.add(loop.create_task(self._drain(signum, previous, grace)))
             )
@@ -65,9 +65,9 @@ class ProcessServices:
 
     async def _drain(self, signum: int, previous: Any, grace: float) -> None:
         log.warning(
-            "shutting down: %d replies running, %.0f s grace", runtime.running_count(), grace
+            "shutting down: %d replies running, %.0f s grace", len(process.state.generations), grace
         )
-        await runtime.shutdown(grace)
+        await process.shutdown(grace)
         signal.signal(signum, previous)
         if callable(previous):
             previous(signum, None)
@@ -81,6 +81,6 @@ class ProcessServices:
                 self.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await runtime.shutdown(settings.CHAT_SHUTDOWN_GRACE)
+                await process.shutdown(settings.CHAT_SHUTDOWN_GRACE)
                 await send({"type": "lifespan.shutdown.complete"})
                 return

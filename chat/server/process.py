@@ -1,0 +1,119 @@
+"""What one server process holds beside its requests, in one place.
+
+A daphne process runs many replies' generations and many event streams on one event loop.
+Everything they share within the process lives in `state`, and nowhere else:
+
+- the running generation tasks (asyncio keeps only weak references to tasks);
+- the feeds of those generations, by reply id, which listeners in this process read;
+- the checkpointer's list of feeds and its task;
+- the upstream HTTP connection pools (one per event loop) and the reads that finish a
+  response in the background so that its connection can be reused;
+- whether the process is shutting down.
+
+None of it belongs to a user: what a listener may see is checked before it gets a feed.
+
+How async code reaches the database, the one rule: never by calling the ORM on the event loop.
+Inside a request (a view, an event stream, a stop), through `database_sync_to_async`: the
+request's own thread runs it (chat/server/threads.py). Outside a request (a generation, the
+checkpointer, the sweeper), through `in_db_thread`: a few threads of the process's own run it,
+so that no request, and no slow render, can hold up a checkpoint or a heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
+
+if TYPE_CHECKING:
+    import httpx
+
+    from chat.replies.checkpoints import Watched
+    from chat.replies.feed import Feed
+
+
+@dataclass
+class ProcessState:
+    generations: set[asyncio.Task[None]] = field(default_factory=set)
+    feeds: dict[int, Feed] = field(default_factory=dict)
+    checkpoints: dict[int, Watched] = field(default_factory=dict)
+    checkpointer: asyncio.Task[None] | None = None
+    upstream_pools: weakref.WeakKeyDictionary[
+        asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport
+    ] = field(default_factory=weakref.WeakKeyDictionary)
+    finishing_reads: set[asyncio.Task[None]] = field(default_factory=set)
+    draining: bool = False  # set once, on shutdown: this process takes no new replies
+
+
+state = ProcessState()
+
+# Work outside requests runs on threads of its own. Outside a request, asgiref runs it all on
+# one shared thread, whose queue delayed heartbeats by seconds under a hundred concurrent
+# replies (and the sweeper then took live replies for dead ones). A checkpoint racing the
+# final save is harmless: every write of a reply is conditional (chat/replies/store.py).
+_DB_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="generation-db")
+T = TypeVar("T")
+
+
+def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """`func`, run on one of the process's database threads (see the rule above)."""
+    # The settings, not `connection.vendor`: on the event loop, each generation's context would
+    # build a DatabaseWrapper of its own just to answer (about 4 KB per running reply).
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        return sync_to_async(_kept_connection(func), thread_sensitive=False, executor=_DB_THREADS)
+    # PostgreSQL: closing after each call returns the connection to the pool, cheaply.
+    return database_sync_to_async(func, thread_sensitive=False, executor=_DB_THREADS)
+
+
+def _kept_connection(func: Callable[..., T]) -> Callable[..., T]:
+    """On SQLite each thread keeps its connection for its life (these threads live as long as
+    the process): opening one costs about 2.5 ms of CPU (connect, PRAGMAs, Django's SQL
+    functions), which made a checkpoint cost 2.7 ms instead of 0.4 (measured in bench/).
+    A connection that broke since its last use is replaced, once."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> T:
+        try:
+            return func(*args, **kwargs)
+        except (InterfaceError, OperationalError):
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+            return func(*args, **kwargs)
+
+    return run
+
+
+def start_generation(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    """Run a reply's generation as a task of this process. A fresh context detaches it from
+    the request (whose thread-sensitive executor ends with the request; the task must not)."""
+    task = asyncio.get_running_loop().create_task(coro, context=contextvars.Context())
+    state.generations.add(task)
+    task.add_done_callback(state.generations.discard)
+    return task
+
+
+def start_draining() -> None:
+    state.draining = True
+
+
+async def shutdown(grace: float) -> None:
+    """Let generations finish for `grace` seconds, then interrupt them (saving their text)."""
+    start_draining()
+    if not state.generations:
+        return
+    _done, pending = await asyncio.wait(set(state.generations), timeout=grace)
+    for task in pending:
+        task.cancel("shutdown")
+    if pending:
+        await asyncio.wait(pending, timeout=10)
