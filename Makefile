@@ -11,8 +11,8 @@ bench:  ## run the benchmark (see BENCHMARKS.md)
 	scripts/setup.sh bench
 	.venv/bin/python -m bench.run
 
-lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+lint:  ## ruff (lint and format) and mypy (types of chat/ and chatsite/)
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
 format:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .

@@ -36,7 +36,7 @@ def rendered(message: Message) -> str:
     return mark_safe(f'<div class="chat-rendered">{message.html}</div>')
 
 
-class MessageInline(admin.StackedInline):
+class MessageInline(admin.StackedInline[Message, Conversation]):
     model = Message
     extra = 0
     can_delete = False
@@ -55,7 +55,7 @@ class MessageInline(admin.StackedInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(admin.ModelAdmin[Conversation]):
     list_display = ("__str__", "owner", "model", "message_count", "updated_at", "created_at")
     list_filter = ("model", "updated_at", "created_at", "messages__status")
     search_fields = ("title", "owner__username", "owner__email", "messages__content")
@@ -65,15 +65,17 @@ class ConversationAdmin(admin.ModelAdmin):
     inlines = [MessageInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
-        return super().get_queryset(request).annotate(n_messages=Count("messages"))
+        queryset: QuerySet[Conversation] = super().get_queryset(request)
+        return queryset.annotate(n_messages=Count("messages"))
 
     @admin.display(description=_("messages"), ordering="n_messages")
     def message_count(self, conv: Conversation) -> int:
-        return conv.n_messages  # type: ignore[attr-defined]
+        count: int = conv.n_messages  # type: ignore[attr-defined]
+        return count
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(admin.ModelAdmin[Message]):
     list_display = ("id", "conversation", "role", "status", "model", "short_error", "created_at")
     list_filter = ("status", "role", "model", "created_at")
     search_fields = ("content", "error", "conversation__title", "conversation__owner__username")
@@ -95,7 +97,7 @@ class MessageAdmin(admin.ModelAdmin):
         return False
 
 
-class EndpointForm(forms.ModelForm):
+class EndpointForm(forms.ModelForm[Endpoint]):
     """Keys are write-only: never rendered back; left empty on edit, the stored one is kept."""
 
     api_key = forms.CharField(
@@ -125,9 +127,10 @@ class EndpointForm(forms.ModelForm):
         )
 
     def _keep(self, name: str) -> str:
-        value = self.cleaned_data.get(name, "")
+        value: str = self.cleaned_data.get(name, "")
         if not value and self.instance.pk:
-            return getattr(Endpoint.objects.get(pk=self.instance.pk), name)
+            stored: str = getattr(Endpoint.objects.get(pk=self.instance.pk), name)
+            return stored
         return value
 
     def clean_api_key(self) -> str:
@@ -139,7 +142,7 @@ class EndpointForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         """Catch what would otherwise only fail at the first reply: the URL scheme each
         protocol speaks, Spark's extra credentials, at least one model id."""
-        data = super().clean()
+        data = super().clean() or {}
         protocol, url = data.get("protocol"), (data.get("base_url") or "").strip()
         spark = protocol == Endpoint.Protocol.SPARK
         schemes = ("ws://", "wss://") if spark else ("http://", "https://")
@@ -159,7 +162,7 @@ class EndpointForm(forms.ModelForm):
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
+class EndpointAdmin(admin.ModelAdmin[Endpoint]):
     form = EndpointForm
     list_display = ("label", "protocol", "base_url", "model_names", "enabled", "has_key")
     list_filter = ("protocol", "enabled")
@@ -171,7 +174,7 @@ class EndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserLimits)
-class UserLimitsAdmin(admin.ModelAdmin):
+class UserLimitsAdmin(admin.ModelAdmin[UserLimits]):
     list_display = ("user", "max_concurrent_replies", "messages_per_minute")
     search_fields = ("user__username",)
     autocomplete_fields = ("user",)

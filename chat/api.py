@@ -6,7 +6,6 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -24,6 +23,7 @@ from chat.replies import store
 from chat.replies.generation import spawn
 from chat.replies.listener import request_stop
 from chat.replies.messages import new_worker_channel
+from chat.server.process import in_request_thread
 from chat.server.process import state as process_state
 
 PAGE_SIZE = 30
@@ -133,14 +133,19 @@ def _start_exchange(
 def _prepare_message(user: Any, pk: int, data: dict[str, Any]) -> tuple[Conversation, str]:
     conv = get_conversation_for_user(user, pk)
     content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
-    if not model_exists(conv.model):
-        raise ApiError(
-            _("The model “%(model)s” is not available; pick another one.") % {"model": conv.model}
-        )
+    _require_available(conv.model)
     if conv.messages.unfinished().exists():
         raise ApiError(_("A reply is still being written in this conversation."), status=409)
     check_can_start_reply(user)
     return conv, content
+
+
+def _require_available(model: str) -> None:
+    if not model_exists(model):
+        # The same sentence as chat.providers.errors.MODEL_UNAVAILABLE, translated.
+        raise ApiError(
+            _("The model “%(model)s” is not available; pick another one.") % {"model": model}
+        )
 
 
 def _refuse_when_draining() -> None:
@@ -153,7 +158,7 @@ async def messages(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     _refuse_when_draining()
     data = json_body(request)
     channel = await new_worker_channel()
-    user_msg, reply = await database_sync_to_async(_start_exchange)(user, pk, data, channel)
+    user_msg, reply = await in_request_thread(_start_exchange)(user, pk, data, channel)
     spawn(reply.pk, channel)
     return JsonResponse(
         {
@@ -167,7 +172,7 @@ async def messages(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
 
 @api("POST")
 async def stop(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
-    reply = await database_sync_to_async(get_reply_for_user)(user, pk)
+    reply = await in_request_thread(get_reply_for_user)(user, pk)
     reply = await request_stop(reply)
     return JsonResponse(store.message_dict(reply))
 
@@ -179,11 +184,7 @@ def _prepare_regenerate(user: Any, pk: int) -> Message:
     latest = reply.conversation.messages.visible().last()
     if latest is None or latest.pk != reply.pk:
         raise ApiError(_("Only the last reply of a conversation can be retried."), status=409)
-    if not model_exists(reply.conversation.model):
-        raise ApiError(
-            _("The model “%(model)s” is not available; pick another one.")
-            % {"model": reply.conversation.model}
-        )
+    _require_available(reply.conversation.model)
     check_can_start_reply(user)
     return reply
 
@@ -200,7 +201,7 @@ def _replace_reply(user: Any, pk: int, channel: str) -> Message:
 async def regenerate(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     _refuse_when_draining()
     channel = await new_worker_channel()
-    reply = await database_sync_to_async(_replace_reply)(user, pk, channel)
+    reply = await in_request_thread(_replace_reply)(user, pk, channel)
     spawn(reply.pk, channel)
     return JsonResponse(
         {"reply": store.message_dict(reply), "stream_url": stream_url(reply)}, status=202

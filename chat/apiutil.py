@@ -65,21 +65,24 @@ def api(*methods: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         @functools.wraps(view)
         async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
-                response = error(_("Method not allowed."), 405)
-                response["Allow"] = ", ".join(methods)
-                return response
+                refusal = error(_("Method not allowed."), 405)
+                refusal["Allow"] = ", ".join(methods)
+                return refusal
             # One hop to a thread for the session and the user (request.auser() takes two).
             user = await sync_to_async(get_user)(request)
             if not user.is_authenticated:
                 return error(_("Log in first."), 401)
+            response: HttpResponse
             try:
                 if is_async:
-                    return await view(request, user, *args, **kwargs)
-                return await sync_to_async(view)(request, user, *args, **kwargs)
+                    response = await view(request, user, *args, **kwargs)
+                else:
+                    response = await sync_to_async(view)(request, user, *args, **kwargs)
             except ApiError as exc:
                 return error(exc.message, exc.status)
             except Http404:
                 return error(_("Not found."), 404)
+            return response
 
         return wrapper
 

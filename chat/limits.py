@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from chat.apiutil import ApiError
 from chat.models import Message, UserLimits
 
 
-def check_can_start_reply(user: object) -> None:
+def check_can_start_reply(user: User) -> None:
     """Raise ApiError(429) when the user may not start another reply now. Sync."""
     override = UserLimits.objects.filter(user=user).first()
     # Only an empty override takes the default: zero is a limit (this user may not send).

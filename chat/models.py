@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from chat.providers.base import RETRYABLE_KINDS
+from chat.providers.errors import RETRYABLE_KINDS
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class ConversationQuerySet(models.QuerySet["Conversation"]):
-    def for_user(self, user: object) -> ConversationQuerySet:
+    def for_user(self, user: User) -> ConversationQuerySet:
         return self.filter(owner=user)
 
 
@@ -41,7 +46,7 @@ class Conversation(models.Model):
 
 
 class MessageQuerySet(models.QuerySet["Message"]):
-    def for_user(self, user: object) -> MessageQuerySet:
+    def for_user(self, user: User) -> MessageQuerySet:
         return self.filter(conversation__owner=user)
 
     def visible(self) -> MessageQuerySet:

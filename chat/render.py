@@ -80,11 +80,12 @@ def _markdown_to_html(text: str) -> str:
     # words with it.
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
-    return md.convert(text)
+    html: str = md.convert(text)
+    return html
 
 
 def sanitize(html: str) -> str:
-    return nh3.clean(
+    clean: str = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -93,6 +94,7 @@ def sanitize(html: str) -> str:
         set_tag_attribute_values=FORCED_ATTRIBUTES,
         strip_comments=True,
     )
+    return clean
 
 
 def render_markdown(text: str) -> str:

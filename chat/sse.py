@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 PING = b": ping\n\n"
 
 
-def frame(event: str, data: dict[str, object], event_id: int | None = None) -> bytes:
+def frame(event: str, data: Mapping[str, object], event_id: int | None = None) -> bytes:
     """One SSE event. JSON keeps the data on one line whatever the text holds (newlines,
     CR, U+2028), and ensure_ascii=False keeps Chinese text compact on the wire."""
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))

@@ -7,12 +7,16 @@ README.md lists every variable.
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from chatsite.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Lets `ModelAdmin[Conversation]` and the like, which the type checker wants, run as well.
+django_stubs_ext.monkeypatch()
 
 # --- Core -----------------------------------------------------------------------------------
 DEBUG = env_bool("DJANGO_DEBUG", True)

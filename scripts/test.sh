@@ -14,9 +14,10 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 scripts/services.sh
 
-echo "== lint"
+echo "== lint and types"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 
 echo "== suite on SQLite and the in-memory channel layer"
 env -u DATABASE_URL -u REDIS_URL .venv/bin/pytest -m "not scaleout" "$@"

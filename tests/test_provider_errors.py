@@ -10,7 +10,7 @@ import json
 import pytest
 
 from chat.providers.anthropic import parse_anthropic_error
-from chat.providers.base import UpstreamError
+from chat.providers.errors import UpstreamError
 from chat.providers.gemini import parse_gemini_error
 from chat.providers.http import ErrorBody, ErrorParser, http_error
 from chat.providers.openai import parse_openai_error

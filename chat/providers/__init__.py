@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from chat.providers.base import Provider, Timeouts, UpstreamError
+from chat.providers import errors
+from chat.providers.base import Provider, Timeouts
+from chat.providers.errors import UpstreamError
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +179,7 @@ def resolve(model_id: str) -> tuple[Provider, str]:
     for source in _sources():
         if source.key == key and model in source.models:
             return _build(source, model), model
-    raise UpstreamError(
-        f"The model {model_id!r} is not available any more; pick another one.", kind="config"
-    )
+    raise errors.model_unavailable(model_id)
 
 
 def timeouts() -> Timeouts:

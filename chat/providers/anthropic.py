@@ -9,9 +9,10 @@ event is an error even after text. EOF before message_stop means the reply was i
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
+from chat.providers import errors
 from chat.providers.base import (
     ChatRequest,
     Event,
@@ -19,19 +20,19 @@ from chat.providers.base import (
     ReasoningDelta,
     TextDelta,
     Timeouts,
-    UpstreamError,
     Usage,
     closing_events,
     merged_turns,
     normalise_finish,
 )
+from chat.providers.errors import ErrorKind
 from chat.providers.http import ErrorBody, open_stream
 from chat.providers.sse import SSEParser
 
 API_VERSION = "2023-06-01"
 # Error types that a later attempt can get past (docs.claude.com/en/api/errors).
 RETRYABLE_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
-_KINDS = {
+_KINDS: dict[str, ErrorKind] = {
     "authentication_error": "auth",
     "permission_error": "auth",
     "rate_limit_error": "rate_limit",
@@ -85,8 +86,9 @@ def chunk_events(provider: str, name: str, obj: dict[str, object], state: _State
     kind = name if name != "message" else str(obj.get("type", ""))
     if kind == "error":
         body = parse_anthropic_error(obj)
-        raise UpstreamError(
-            f"{provider} reported an error mid-reply: {body.message or body.code or 'unknown'}",
+        raise errors.mid_reply(
+            provider,
+            body.message or body.code or "unknown",
             body.kind or ("error" if body.code in RETRYABLE_TYPES else "rejected"),
         )
     if kind == "message_start":
@@ -95,7 +97,7 @@ def chunk_events(provider: str, name: str, obj: dict[str, object], state: _State
         if isinstance(usage, dict):
             state.input_tokens = _tokens(usage)
             if isinstance(usage.get("output_tokens"), int):
-                state.output_tokens = usage["output_tokens"]  # type: ignore[assignment]
+                state.output_tokens = usage["output_tokens"]
     elif kind == "content_block_start":
         block = obj.get("content_block")
         if isinstance(block, dict):
@@ -108,10 +110,10 @@ def chunk_events(provider: str, name: str, obj: dict[str, object], state: _State
     elif kind == "message_delta":
         delta, usage = obj.get("delta"), obj.get("usage")
         if isinstance(delta, dict) and isinstance(delta.get("stop_reason"), str):
-            state.finish = normalise_finish(delta["stop_reason"])  # type: ignore[arg-type]
+            state.finish = normalise_finish(delta["stop_reason"])
         if isinstance(usage, dict):
             if isinstance(usage.get("output_tokens"), int):
-                state.output_tokens = usage["output_tokens"]  # type: ignore[assignment]
+                state.output_tokens = usage["output_tokens"]
             if (tokens := _tokens(usage)) is not None:
                 state.input_tokens = tokens
     elif kind == "message_stop":
@@ -132,10 +134,11 @@ def _block_text(block_type: str, block: dict[str, object]) -> list[Event]:
 
 
 def _delta_text(delta: dict[str, object]) -> list[Event]:
-    if delta.get("type") == "text_delta" and isinstance(delta.get("text"), str):
-        return [TextDelta(delta["text"])] if delta["text"] else []  # type: ignore[list-item]
-    if delta.get("type") == "thinking_delta" and isinstance(delta.get("thinking"), str):
-        return [ReasoningDelta(delta["thinking"])] if delta["thinking"] else []  # type: ignore[list-item]
+    text, thinking = delta.get("text"), delta.get("thinking")
+    if delta.get("type") == "text_delta" and isinstance(text, str):
+        return [TextDelta(text)] if text else []
+    if delta.get("type") == "thinking_delta" and isinstance(thinking, str):
+        return [ReasoningDelta(thinking)] if thinking else []
     return []  # tool input, signatures and citations are not shown
 
 
@@ -146,11 +149,9 @@ async def parse_anthropic_body(provider: str, chunks: AsyncIterator[bytes]) -> A
             try:
                 obj = json.loads(sse.data)
             except ValueError:
-                raise UpstreamError(
-                    f"{provider} sent a malformed event.", kind="malformed"
-                ) from None
+                raise errors.malformed(provider, "event") from None
             if not isinstance(obj, dict):
-                raise UpstreamError(f"{provider} sent a malformed event.", kind="malformed")
+                raise errors.malformed(provider, "event")
             for event in chunk_events(provider, sse.event, obj, state):
                 yield event
             if state.stopped:
@@ -173,7 +174,7 @@ class AnthropicProvider:
         base = self.base_url.rstrip("/")
         return base + ("/messages" if base.endswith("/v1") else "/v1/messages")
 
-    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
         headers = {
             "x-api-key": self.api_key,
             "anthropic-version": API_VERSION,

@@ -9,9 +9,12 @@ see a provider's raw format; they see only the types defined here.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from collections.abc import AsyncGenerator, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from chat.providers import errors
+from chat.providers.errors import UpstreamError
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,65 +63,10 @@ class Finish:
 Event = TextDelta | ReasoningDelta | Usage | Finish
 
 
-# What went wrong upstream, as far as a user and the Retry button care. Retrying may help:
-#   error        the upstream failed (5xx, a mid-reply error it calls temporary)
-#   rate_limit   too many requests for now
-#   timeout, unreachable, interrupted (the connection broke), malformed (a garbled chunk)
-# Retrying the same request will not help:
-#   rejected     the upstream refused the request as made (4xx)
-#   auth, quota  the credentials, or the account's credit
-#   blocked      the upstream refused the content
-#   config       nothing serves the model, or its address is not valid
-ErrorKind = Literal[
-    "error",
-    "rate_limit",
-    "timeout",
-    "unreachable",
-    "interrupted",
-    "malformed",
-    "rejected",
-    "auth",
-    "quota",
-    "blocked",
-    "config",
-]
-RETRYABLE_KINDS: frozenset[str] = frozenset(
-    {"error", "rate_limit", "timeout", "unreachable", "interrupted", "malformed"}
-)
-
-
-@dataclass
-class UpstreamError(Exception):
-    """An upstream failure, with a message fit to show a user (it never contains a key) and
-    its kind, which the reply keeps (Message.error_kind): the page offers Retry only where
-    retrying can help."""
-
-    message: str
-    kind: ErrorKind = "error"
-
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
-
-    @property
-    def retryable(self) -> bool:
-        return self.kind in RETRYABLE_KINDS
-
-    def redacted(self, *secrets: str) -> UpstreamError:
-        """The same error with every secret replaced: some servers echo a key they refuse."""
-        message = self.message
-        for secret in secrets:
-            if len(secret) >= 4:
-                message = message.replace(secret, "[redacted]")
-        return self if message == self.message else replace(self, message=message)
-
-
 class Provider(Protocol):
     """One configured upstream: knows its protocol, base URL and credentials."""
 
-    def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
         """Yield the reply's events until it ends; raise UpstreamError on any failure.
 
         The iterator must end only after the provider's completion signal; a stream that stops
@@ -182,7 +130,7 @@ def failed_finish(provider: str, finish: Finish) -> UpstreamError | None:
     """A finish value that means the upstream gave up (not a normal end) becomes an error."""
     if finish.reason != "error":
         return None
-    return UpstreamError(f"{provider} stopped the reply before it was complete ({finish.raw}).")
+    return errors.gave_up(provider, finish.raw)
 
 
 def closing_events(
@@ -192,10 +140,7 @@ def closing_events(
     came, else the usage and the finish (even a failed one: the generation keeps the
     provider's own value), then the error such a finish means."""
     if not completed:
-        raise UpstreamError(
-            f"{provider} closed the connection before the reply was finished.",
-            kind="interrupted",
-        )
+        raise errors.closed_early(provider)
     if usage is not None:
         yield usage
     finish = finish or Finish("stop", "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from chat.providers.base import ChatRequest, Event, Finish, TextDelta, Timeouts, Usage
@@ -56,7 +56,7 @@ def compose_reply(request: ChatRequest) -> str:
 class DemoProvider:
     token_delay: float = 0.03
 
-    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
         tokens = tokenize(compose_reply(request))
         for token in tokens:
             await asyncio.sleep(self.token_delay)

@@ -10,26 +10,28 @@ HTTP 200 with promptFeedback.blockReason and no candidates, and is an error.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import quote
 
+from chat.providers import errors
 from chat.providers.base import (
     ChatRequest,
     Event,
     ReasoningDelta,
     TextDelta,
     Timeouts,
-    UpstreamError,
     Usage,
     closing_events,
     merged_turns,
     normalise_finish,
 )
+from chat.providers.errors import ErrorKind, UpstreamError
 from chat.providers.http import ErrorBody, open_stream
 from chat.providers.sse import SSEParser
 
-_KINDS = {"UNAUTHENTICATED": "auth", "PERMISSION_DENIED": "auth"}
+_KINDS: dict[str, ErrorKind] = {"UNAUTHENTICATED": "auth", "PERMISSION_DENIED": "auth"}
 _AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED", "API_KEY_EXPIRED"})
 _RETRYABLE = frozenset({"INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED"})
 
@@ -46,7 +48,7 @@ def parse_gemini_error(body: object) -> ErrorBody:
     if not isinstance(err, dict):
         return ErrorBody()
     status = str(err.get("status") or "")
-    kind = _KINDS.get(status, "")
+    kind: ErrorKind | Literal[""] = _KINDS.get(status, "")
     details = err.get("details") if isinstance(err.get("details"), list) else []
     for detail in details:  # type: ignore[union-attr]
         if not isinstance(detail, dict):
@@ -95,8 +97,9 @@ def _blocked(provider: str, feedback: dict[str, object]) -> UpstreamError:
 
 def _stream_error(provider: str, obj: dict[str, object]) -> UpstreamError:
     body = parse_gemini_error(obj)
-    return UpstreamError(
-        f"{provider} reported an error mid-reply: {body.message or body.code or 'unknown'}",
+    return errors.mid_reply(
+        provider,
+        body.message or body.code or "unknown",
         body.kind or ("error" if body.code in _RETRYABLE else "rejected"),
     )
 
@@ -104,7 +107,7 @@ def _stream_error(provider: str, obj: dict[str, object]) -> UpstreamError:
 def chunk_events(provider: str, obj: object) -> tuple[list[Event], str | None, Usage | None]:
     """One response into (events, finishReason or None, usage or None)."""
     if not isinstance(obj, dict):
-        raise UpstreamError(f"{provider} sent a malformed event.", kind="malformed")
+        raise errors.malformed(provider, "event")
     if "error" in obj:
         raise _stream_error(provider, obj)
     meta = obj.get("usageMetadata")
@@ -137,9 +140,7 @@ async def parse_gemini_body(provider: str, chunks: AsyncIterator[bytes]) -> Asyn
             try:
                 obj = json.loads(sse.data)
             except ValueError:
-                raise UpstreamError(
-                    f"{provider} sent a malformed event.", kind="malformed"
-                ) from None
+                raise errors.malformed(provider, "event") from None
             events, chunk_reason, chunk_usage = chunk_events(provider, obj)
             reason = chunk_reason or reason
             usage = chunk_usage or usage
@@ -162,7 +163,7 @@ class GeminiProvider:
         name = quote(model if "/" in model else f"models/{model}", safe="/@")
         return f"{self.base_url.rstrip('/')}/{name}:streamGenerateContent?alt=sse"
 
-    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
         # The key goes in a header, never in the query string, where it would reach logs.
         headers = {"x-goog-api-key": self.api_key, "Accept": "text/event-stream"}
         async with open_stream(

@@ -12,14 +12,16 @@ import functools
 import json
 import re
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 import httpx
 
-from chat.providers.base import ErrorKind, Timeouts, UpstreamError
+from chat.providers import errors
+from chat.providers.base import Timeouts
+from chat.providers.errors import ErrorKind, UpstreamError
 from chat.server.process import state
 
 MAX_ERROR_BODY = 64 * 1024
@@ -73,12 +75,8 @@ def http_error(
     provider: str, status: int, body: ErrorBody, retry_after: bool = False
 ) -> UpstreamError:
     kind = error_kind(status, body, retry_after)
-    if kind == "auth":
-        lead = f"{provider} refused the credentials"
-    elif kind == "rate_limit":
-        lead = f"{provider} is rate limiting requests; try again in a moment"
-    elif kind == "quota":
-        lead = f"The {provider} account's quota is exhausted; retrying will not help"
+    if lead := errors.refusal_lead(provider, kind):
+        pass
     elif status in (503, 529):
         lead = f"{provider} is overloaded; try again in a moment"
     elif status >= 500:
@@ -90,7 +88,7 @@ def http_error(
     return UpstreamError(text, kind)
 
 
-def parse_json(body: bytes) -> object:
+def parse_json(body: bytes | bytearray) -> object:
     try:
         return json.loads(body.decode("utf-8", errors="replace"))
     except ValueError:
@@ -100,25 +98,16 @@ def parse_json(body: bytes) -> object:
 def transport_error(provider: str, exc: BaseException) -> UpstreamError:
     """Map an httpx or timeout exception to a user-facing error (no URL in the text)."""
     if isinstance(exc, httpx.ConnectTimeout):
-        return UpstreamError(f"Could not connect to {provider}: timed out.", kind="timeout")
+        return errors.connect_timeout(provider)
     if isinstance(exc, httpx.ConnectError):
-        return UpstreamError(
-            f"Could not connect to {provider}: it is unreachable.",
-            kind="unreachable",
-        )
+        return errors.unreachable(provider)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return UpstreamError(f"The address configured for {provider} is not valid.", kind="config")
+        return errors.bad_address(provider)
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
-        return UpstreamError(f"{provider} stopped answering (timed out).", kind="timeout")
+        return errors.stopped_answering(provider)
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return UpstreamError(
-            f"The connection to {provider} broke before the reply was finished.",
-            kind="interrupted",
-        )
-    return UpstreamError(
-        f"The connection to {provider} failed: {type(exc).__name__}.",
-        kind="interrupted",
-    )
+        return errors.broke(provider)
+    return errors.broke(provider, type(exc).__name__)
 
 
 @functools.cache
@@ -218,14 +207,14 @@ async def open_stream(
 FINISH_WITHIN = 5.0
 
 
-def _finish_in_background(chunks: AsyncIterator[bytes], response: httpx.Response) -> None:
+def _finish_in_background(chunks: AsyncGenerator[bytes], response: httpx.Response) -> None:
     """The reply has its text: the rest of the body is read without holding it up."""
     task = asyncio.get_running_loop().create_task(_finish(chunks, response))
     state.finishing_reads.add(task)
     task.add_done_callback(state.finishing_reads.discard)
 
 
-async def _finish(chunks: AsyncIterator[bytes], response: httpx.Response) -> None:
+async def _finish(chunks: AsyncGenerator[bytes], response: httpx.Response) -> None:
     try:
         size = 0
         async with asyncio.timeout(FINISH_WITHIN):
@@ -255,9 +244,9 @@ async def _read_limited(provider: str, response: httpx.Response, timeouts: Timeo
 
 async def iter_chunks(
     provider: str, response: httpx.Response, timeouts: Timeouts
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes]:
     """The raw body: the first chunk within first_byte seconds, the others within idle."""
-    chunks = response.aiter_bytes()
+    chunks: AsyncGenerator[bytes] = response.aiter_bytes()  # type: ignore[assignment]
     limit = timeouts.first_byte
     try:
         while True:

@@ -9,9 +9,10 @@ error, and a stream that ends without finish_reason or [DONE] was interrupted.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
+from chat.providers import errors
 from chat.providers.base import (
     ChatRequest,
     Event,
@@ -19,11 +20,11 @@ from chat.providers.base import (
     ReasoningDelta,
     TextDelta,
     Timeouts,
-    UpstreamError,
     Usage,
     closing_events,
     normalise_finish,
 )
+from chat.providers.errors import UpstreamError
 from chat.providers.http import ErrorBody, open_stream
 from chat.providers.sse import SSEParser
 
@@ -49,8 +50,9 @@ def stream_error(provider: str, obj: dict[str, object]) -> UpstreamError:
     body = parse_openai_error(obj)
     # vLLM puts an HTTP status in `code`: a 4xx will fail again the same way.
     rejected = body.code.isdigit() and 400 <= int(body.code) < 500
-    return UpstreamError(
-        f"{provider} reported an error mid-reply: {body.message or 'unknown error'}",
+    return errors.mid_reply(
+        provider,
+        body.message or "unknown error",
         "rejected" if rejected else "error",
     )
 
@@ -75,7 +77,7 @@ class _State:
 def chunk_events(provider: str, obj: object, state: _State) -> list[Event]:
     """Turn one decoded chunk (chat or legacy completions) into normalised events."""
     if not isinstance(obj, dict):
-        raise UpstreamError(f"{provider} sent a malformed chunk.", kind="malformed")
+        raise errors.malformed(provider, "chunk")
     if obj.get("error") or obj.get("object") == "error":
         raise stream_error(provider, obj)
     state.saw_chunk = True
@@ -121,9 +123,7 @@ async def parse_openai_body(
             try:
                 obj = json.loads(data)
             except ValueError:
-                raise UpstreamError(
-                    f"{provider} sent a malformed chunk.", kind="malformed"
-                ) from None
+                raise errors.malformed(provider, "chunk") from None
             for event in chunk_events(provider, obj, state):
                 yield event
         for name, value in parser.unknown_fields:
@@ -184,7 +184,7 @@ class OpenAIProvider:
         payload["messages"] = chat_messages(request)
         return "/chat/completions", payload
 
-    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
         path, payload = self._payload(request)
         url = self.base_url.rstrip("/") + path
         async with open_stream(

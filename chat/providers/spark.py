@@ -19,7 +19,7 @@ import hmac
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
@@ -28,6 +28,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
+from chat.providers import errors
 from chat.providers.base import (
     ChatRequest,
     Event,
@@ -35,10 +36,10 @@ from chat.providers.base import (
     ReasoningDelta,
     TextDelta,
     Timeouts,
-    UpstreamError,
     Usage,
     merged_turns,
 )
+from chat.providers.errors import ErrorKind, UpstreamError
 from chat.providers.http import ErrorBody, http_error, parse_json
 
 # The chat path of each domain on spark-api.xf-yun.com; used when SPARK_URL has no path.
@@ -121,12 +122,15 @@ def spark_frame(app_id: str, request: ChatRequest) -> dict[str, object]:
 
 
 def frame_error(provider: str, code: int, message: str) -> UpstreamError:
+    kind: ErrorKind
     if code in _QUOTA:
-        lead, kind = f"The {provider} account's quota is exhausted; retrying will not help", "quota"
+        kind = "quota"
     elif code in _RATE:
-        lead, kind = f"{provider} is rate limiting requests; try again in a moment", "rate_limit"
+        kind = "rate_limit"
     elif code in _BLOCKED:
-        lead, kind = f"{provider} refused the content", "blocked"
+        kind = "blocked"
+    if code in _QUOTA or code in _RATE or code in _BLOCKED:
+        lead = errors.refusal_lead(provider, kind)
     elif code in _AUTH:
         lead, kind = f"{provider} refused this app id", "auth"
     else:
@@ -156,7 +160,7 @@ def chunk_events(provider: str, raw: str | bytes) -> tuple[list[Event], Usage | 
     frame = parse_json(raw if isinstance(raw, bytes) else raw.encode())
     header = frame.get("header") if isinstance(frame, dict) else None
     if not isinstance(header, dict):
-        raise UpstreamError(f"{provider} sent a malformed frame.", kind="malformed")
+        raise errors.malformed(provider, "frame")
     code = header.get("code") or 0
     if code not in (0, "0"):
         try:
@@ -190,7 +194,7 @@ class SparkProvider:
     api_key: str
     api_secret: str
 
-    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncIterator[Event]:
+    async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
         usage: Usage | None = None
         try:
             async with await self._connect(request.model, timeouts) as ws:
@@ -198,7 +202,7 @@ class SparkProvider:
                 try:
                     await ws.send(frame)
                 except ConnectionClosed:
-                    raise self._closed_early() from None
+                    raise errors.closed_early(self.label) from None
                 # Frames until status 2: the first within first_byte seconds, then idle.
                 limit, last = timeouts.first_byte, False
                 while not last:
@@ -232,18 +236,11 @@ class SparkProvider:
                 body = ErrorBody(text[:500])
             raise http_error(self.label, response.status_code, body) from None
         except InvalidURI:
-            raise UpstreamError(
-                f"The address configured for {self.label} is not valid.", kind="config"
-            ) from None
+            raise errors.bad_address(self.label) from None
         except TimeoutError:
-            raise UpstreamError(
-                f"Could not connect to {self.label}: timed out.", kind="timeout"
-            ) from None
+            raise errors.connect_timeout(self.label) from None
         except OSError:
-            raise UpstreamError(
-                f"Could not connect to {self.label}: it is unreachable.",
-                kind="unreachable",
-            ) from None
+            raise errors.unreachable(self.label) from None
         except WebSocketException as exc:
             raise UpstreamError(
                 f"{self.label} refused the connection ({type(exc).__name__}).",
@@ -255,14 +252,6 @@ class SparkProvider:
             async with asyncio.timeout(limit):
                 return await ws.recv()
         except TimeoutError:
-            raise UpstreamError(
-                f"{self.label} stopped answering (timed out).", kind="timeout"
-            ) from None
+            raise errors.stopped_answering(self.label) from None
         except ConnectionClosed:
-            raise self._closed_early() from None
-
-    def _closed_early(self) -> UpstreamError:
-        return UpstreamError(
-            f"{self.label} closed the connection before the reply was finished.",
-            kind="interrupted",
-        )
+            raise errors.closed_early(self.label) from None

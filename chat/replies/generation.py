@@ -39,9 +39,9 @@ from chat.providers.base import (
     ReasoningDelta,
     SurrogateJoiner,
     TextDelta,
-    UpstreamError,
     Usage,
 )
+from chat.providers.errors import UpstreamError
 from chat.replies import checkpoints, outcome, store
 from chat.replies.feed import Feed
 from chat.replies.messages import (
@@ -194,12 +194,15 @@ class Generation:
         await asyncio.wait({control}, timeout=5)
         control.cancel()  # only matters if the layer lost the message
 
+    def _closed(self) -> bool:
+        return self.closing
+
     async def control_loop(self) -> None:
         while not self.closing:
             try:
                 message: GenerationMessage = await self.layer.receive(self.channel)
             except Exception:  # a layer hiccup must not leave the reply deaf to stop and sync
-                if self.closing:
+                if self._closed():
                     return
                 log.warning("reply %s: channel layer receive failed", self.reply_id, exc_info=True)
                 await asyncio.sleep(0.5)

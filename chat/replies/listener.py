@@ -21,8 +21,8 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -41,6 +41,7 @@ from chat.replies.messages import (
 )
 from chat.replies.sequence import Position, Send, end_id
 from chat.server.flow import Flow
+from chat.server.process import in_request_thread
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +177,8 @@ class Listener:
                         await self._request_sync(channel)
                     continue
                 was_synced = position.synced
-                if (send := position.delta(message)) is not None:
-                    yield _frame(send)
+                if (sent := position.delta(message)) is not None:
+                    yield _frame(sent)
                 if was_synced and not position.synced:  # a gap: the channel dropped messages
                     log.info(
                         "reply %s: a gap after event %s; catching up", self.reply.pk, position.last
@@ -203,7 +204,7 @@ class Listener:
                 )
 
     async def _check_database(self) -> bytes | None:
-        reply = await database_sync_to_async(store.load_reply)(self.reply.pk)
+        reply = await in_request_thread(store.load_reply)(self.reply.pk)
         if reply is None:
             return sse.frame("end", store.DELETED_END, self.position.last or 0)
         if reply.is_finished:
@@ -212,7 +213,7 @@ class Listener:
         return None
 
 
-def _consume_result(future: asyncio.Future[object]) -> None:
+def _consume_result(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
 
@@ -233,7 +234,7 @@ async def request_stop(reply: Message, wait: float = 10.0) -> Message:
     if (feed := local_feed(reply.pk)) is not None:  # its generation runs here: stop it directly
         feed.request_stop()
         await feed.wait_closed(wait)
-        current = await database_sync_to_async(store.load_reply)(reply.pk)
+        current = await in_request_thread(store.load_reply)(reply.pk)
         if current is None or current.is_finished:
             return current or reply
     elif reply.worker_channel:  # refused by a full channel: ended from the database below
@@ -241,11 +242,12 @@ async def request_stop(reply: Message, wait: float = 10.0) -> Message:
             await get_channel_layer().send(reply.worker_channel, {"type": "reply.stop"})
     while time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-        current = await database_sync_to_async(store.load_reply)(reply.pk)
+        current = await in_request_thread(store.load_reply)(reply.pk)
         if current is None or current.is_finished:
             return current or reply
-    ended = await database_sync_to_async(store.end_unfinished)(reply.pk, Message.Status.STOPPED, "")
+    ended = await in_request_thread(store.end_unfinished)(reply.pk, Message.Status.STOPPED, "")
     if ended is not None:
         await announce_end(ended.pk, store.end_message(ended))
         return ended
-    return await database_sync_to_async(store.load_reply)(reply.pk) or reply
+    current = await in_request_thread(store.load_reply)(reply.pk)
+    return current or reply

@@ -108,7 +108,8 @@ def layer_is_shared() -> bool:
 
 
 async def new_worker_channel() -> str:
-    return await get_channel_layer().new_channel(LOCAL_CHANNEL_PREFIX)
+    channel: str = await get_channel_layer().new_channel(LOCAL_CHANNEL_PREFIX)
+    return channel
 
 
 async def announce_end(reply_id: int, end: EndMessage) -> None:

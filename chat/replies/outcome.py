@@ -19,7 +19,8 @@ import logging
 from dataclasses import dataclass
 
 from chat.models import Message
-from chat.providers.base import ErrorKind, Finish, UpstreamError
+from chat.providers.base import Finish
+from chat.providers.errors import ErrorKind, UpstreamError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
-"""Database work of a reply's life, as small sync functions (called through
-database_sync_to_async from the event loop). Every write of a reply after its creation is
-conditional on the reply still being unfinished, so a late writer never undoes an end."""
+"""Database work of a reply's life, as small sync functions (called from the event loop
+through in_db_thread or in_request_thread, chat/server/process.py). Every write of a reply
+after its creation is conditional on the reply still being unfinished, so a late writer never
+undoes an end."""
 
 from __future__ import annotations
 

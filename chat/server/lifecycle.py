@@ -33,10 +33,11 @@ class ProcessServices:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            return await self._lifespan(receive, send)
+            await self._lifespan(receive, send)
+            return
         if not self.started:
             self.start()
-        return await self.app(scope, receive, send)
+        await self.app(scope, receive, send)
 
     def start(self) -> None:
         from chat.replies.sweeper import sweep_forever

@@ -13,10 +13,10 @@ Everything they share within the process lives in `state`, and nowhere else:
 None of it belongs to a user: what a listener may see is checked before it gets a feed.
 
 How async code reaches the database, the one rule: never by calling the ORM on the event loop.
-Inside a request (a view, an event stream, a stop), through `database_sync_to_async`: the
-request's own thread runs it (chat/server/threads.py). Outside a request (a generation, the
-checkpointer, the sweeper), through `in_db_thread`: a few threads of the process's own run it,
-so that no request, and no slow render, can hold up a checkpoint or a heartbeat.
+Inside a request (a view, an event stream, a stop), through `in_request_thread` (channels'
+`database_sync_to_async`): the request's own thread runs it (chat/server/threads.py). Outside
+a request (a generation, the checkpointer, the sweeper), through `in_db_thread`: a few threads
+of the process's own run it, so that no request can hold up a checkpoint or a heartbeat.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -63,26 +63,36 @@ state = ProcessState()
 # final save is harmless: every write of a reply is conditional (chat/replies/store.py).
 _DB_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="generation-db")
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
-def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+def in_request_thread(func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """`func`, run on the current request's thread (see the rule above)."""
+    wrapped: Callable[P, Awaitable[T]] = database_sync_to_async(func)
+    return wrapped
+
+
+def in_db_thread(func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     """`func`, run on one of the process's database threads (see the rule above)."""
     # The settings, not `connection.vendor`: on the event loop, each generation's context would
     # build a DatabaseWrapper of its own just to answer (about 4 KB per running reply).
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         return sync_to_async(_kept_connection(func), thread_sensitive=False, executor=_DB_THREADS)
     # PostgreSQL: closing after each call returns the connection to the pool, cheaply.
-    return database_sync_to_async(func, thread_sensitive=False, executor=_DB_THREADS)
+    wrapped: Callable[P, Awaitable[T]] = database_sync_to_async(
+        func, thread_sensitive=False, executor=_DB_THREADS
+    )
+    return wrapped
 
 
-def _kept_connection(func: Callable[..., T]) -> Callable[..., T]:
+def _kept_connection(func: Callable[P, T]) -> Callable[P, T]:
     """On SQLite each thread keeps its connection for its life (these threads live as long as
     the process): opening one costs about 2.5 ms of CPU (connect, PRAGMAs, Django's SQL
     functions), which made a checkpoint cost 2.7 ms instead of 0.4 (measured in bench/).
     A connection that broke since its last use is replaced, once."""
 
     @functools.wraps(func)
-    def run(*args: Any, **kwargs: Any) -> T:
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return func(*args, **kwargs)
         except (InterfaceError, OperationalError):

@@ -40,6 +40,7 @@ class RequestThreads:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         async with ThreadSensitiveContext(executor=self._next_executor()):
             await self.app(scope, receive, send)
