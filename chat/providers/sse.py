@@ -72,7 +72,7 @@ class SSEParser:
             if "\0" not in value:
                 self._last_id = value
         elif name == "retry":
-            pass  # reconnection time matters to browsers, not to a relay
+            pass  # reconnection time matters to browsers, not to a parser of an upstream
         else:
             self.unknown_fields.append((name, value))
         return None
