@@ -3,9 +3,21 @@
 Model output is untrusted input. Raw HTML in the markdown is escaped (shown as text, so a
 reply that talks about `<div>` keeps its words), and the rendered HTML then passes an explicit
 allowlist of tags, attributes and URL schemes (nh3) before anything marks it safe.
+
+Python-Markdown's link and image syntax looks, for every `[`, for its closing `]` (and then
+for every `(` for its `)`) character by character to the end of the text: its time grows with
+the square of the input on runs of unmatched brackets (8,000 `[` took 9.3 s). Here the closing
+bracket of every `[` is found once per text, in one pass, and a `(` with no `)` after it fails
+at once; measured figures are in docs/ARCHITECTURE.md. What remains quadratic in other shapes
+is bounded by the time limit of the render workers (chat/server/renderer.py), which run this
+module in processes of their own and fall back to `plain_html`.
 """
 
 from __future__ import annotations
+
+import re
+import sys
+from typing import Any, BinaryIO
 
 import markdown
 import nh3
@@ -74,12 +86,81 @@ _EXTENSION_CONFIGS = {
 }
 
 
+_BRACKETS = re.compile(r"[\[\]]")
+
+
+class _LinearBrackets:
+    """getText and getLink of Python-Markdown's link processors, linear in the text."""
+
+    _data: str | None = None  # the text last asked about
+    _tail: str = ""  # the part of it that `_closing` covers: from a `[` to the end
+    _closing: dict[int, int]  # by distance from the end: a `[` -> its closing `]`
+
+    def getText(self, data: str, index: int) -> tuple[str, int, bool]:
+        # The library's result: the `]` that closes the `[` at index - 1, counting nested
+        # pairs. That depends only on the text from there to the end, so the pairs are found
+        # once, with a stack, and kept by distance from the end: they stay valid while the
+        # processor replaces links before `index` with placeholders, as it does after a match.
+        span = len(data) - index + 1
+        if data is not self._data:
+            known, self._data = self._tail, data
+            if span > len(known) or not data.endswith(known[len(known) - span :]):
+                self._pair_brackets(data, index - 1)
+        elif span > len(self._tail):
+            self._pair_brackets(data, index - 1)
+        close = self._closing.get(span)
+        if close is None:
+            return "", len(data), False
+        close = len(data) - close
+        return data[index:close], close + 1, True
+
+    def _pair_brackets(self, data: str, start: int) -> None:
+        self._tail, self._closing = data[start:], {}
+        opened, end = [], len(data)
+        for match in _BRACKETS.finditer(data, start):
+            if match.group() == "[":
+                opened.append(end - match.start())
+            elif opened:
+                self._closing[opened.pop()] = end - match.start()
+
+    def getLink(self, data: str, index: int) -> tuple[str, str | None, int, bool]:
+        # No `)` and no quote (the library's scan accepts an unclosed title): no link, and
+        # no need for the scan.
+        if data.find(")", index) < 0 and data.find('"', index) < 0 and data.find("'", index) < 0:
+            return "", None, index, False
+        return super().getLink(data, index)  # type: ignore[misc,no-any-return]
+
+
+# Every processor that inherits the library's scans, by its registered name.
+_LINK_PROCESSORS = (
+    "reference",
+    "link",
+    "image_link",
+    "image_reference",
+    "short_reference",
+    "short_image_ref",
+)
+
+
+_linear_classes: dict[type, type] = {}
+
+
+def _linear(processor: Any) -> None:
+    """Give a registered processor the linear scans, keeping its pattern and priority."""
+    cls = type(processor)
+    if cls not in _linear_classes:
+        _linear_classes[cls] = type(f"Linear{cls.__name__}", (_LinearBrackets, cls), {})
+    processor.__class__ = _linear_classes[cls]
+
+
 def _markdown_to_html(text: str) -> str:
     md = markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_EXTENSION_CONFIGS)
     # Escape raw HTML instead of passing it through: the sanitizer would drop it, and the
     # words with it.
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
+    for name in _LINK_PROCESSORS:
+        _linear(md.inlinePatterns[name])
     html: str = md.convert(text)
     return html
 
@@ -104,7 +185,31 @@ def render_markdown(text: str) -> str:
     return sanitize(_markdown_to_html(text))
 
 
+def plain_html(text: str) -> str:
+    """A reply shown as escaped text, its line breaks kept: what a reply whose markdown could
+    not be rendered in time gets instead."""
+    return f'<div class="plain-text">{escape(text)}</div>' if text else ""
+
+
 def render_plain(text: str) -> str:
     """User messages: shown as written (escaped; the page keeps line breaks with CSS
     white-space), never as markdown."""
     return escape(text)
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """A render worker (chat/server/renderer.py): markdown in, sanitized HTML out, each
+    message a 4-byte big-endian length and that many bytes of UTF-8, until stdin closes.
+    An empty message first says the worker is ready."""
+    render_markdown("*warm-up*")
+    stdout.write(b"\x00\x00\x00\x00")
+    stdout.flush()
+    while header := stdin.read(4):
+        text = stdin.read(int.from_bytes(header, "big")).decode("utf-8", "replace")
+        html = render_markdown(text).encode()
+        stdout.write(len(html).to_bytes(4, "big") + html)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)

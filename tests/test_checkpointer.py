@@ -76,8 +76,12 @@ async def test_a_reply_ended_elsewhere_has_its_generation_stopped(feeds: list[Fe
         feed.on_stop = lambda feed=feed: stopped.append(feed.reply_id)
     watch(feeds)
     ended.append("text")
-    store.end_unfinished(running.reply_id, Message.Status.STOPPED, "")  # quiet, but ended
-    store.end_unfinished(ended.reply_id, Message.Status.INTERRUPTED, "swept")
+    store.end_unfinished(
+        store.unfinished_reply(running.reply_id), Message.Status.STOPPED, ""
+    )  # quiet, but ended
+    store.end_unfinished(
+        store.unfinished_reply(ended.reply_id), Message.Status.INTERRUPTED, "swept"
+    )
 
     await checkpoints.save_once()
 

@@ -23,7 +23,7 @@ def streaming_reply(conv: Conversation) -> Message:
 
 def test_grown_replies_get_their_text_quiet_ones_a_heartbeat(conversation: Conversation) -> None:
     grown, quiet, stopped = (streaming_reply(conversation) for _ in range(3))
-    store.end_unfinished(stopped.pk, Message.Status.STOPPED, "")
+    store.end_unfinished(store.unfinished_reply(stopped.pk), Message.Status.STOPPED, "")
     before = timezone.now()
 
     ended = store.save_progress(
@@ -40,7 +40,7 @@ def test_grown_replies_get_their_text_quiet_ones_a_heartbeat(conversation: Conve
 
 def test_a_grown_reply_that_was_ended_meanwhile_keeps_its_end(conversation: Conversation) -> None:
     reply = streaming_reply(conversation)
-    store.end_unfinished(reply.pk, Message.Status.INTERRUPTED, "swept")
+    store.end_unfinished(store.unfinished_reply(reply.pk), Message.Status.INTERRUPTED, "swept")
 
     assert store.save_progress([store.Progress(reply.pk, "late text", "", 9)], []) == {reply.pk}
     reply.refresh_from_db()

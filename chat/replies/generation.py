@@ -53,6 +53,7 @@ from chat.replies.messages import (
     group_name,
     layer_is_shared,
 )
+from chat.server import renderer
 from chat.server.process import in_db_thread, start_generation
 
 log = logging.getLogger(__name__)
@@ -216,9 +217,11 @@ class Generation:
                     await self.layer.send(message["reply_to"], self.feed.catchup(message["after"]))
 
     async def save_and_announce(self, verdict: outcome.Verdict) -> None:
+        content = store.storable(self.feed.text())
         saved = store.Outcome(
             status=verdict.status,
-            content=self.feed.text(),
+            content=content,
+            html=await renderer.render(content),
             reasoning=self.feed.reasoning_text(),
             error=verdict.error,
             error_kind=verdict.error_kind or "",

@@ -35,11 +35,11 @@ from chat.replies.messages import (
     LOCAL_CHANNEL_PREFIX,
     EndMessage,
     ListenerMessage,
-    announce_end,
     end_payload,
     group_name,
 )
 from chat.replies.sequence import Position, Send, end_id
+from chat.replies.sweeper import end_from_checkpoint
 from chat.server.flow import Flow
 from chat.server.process import in_request_thread
 
@@ -245,9 +245,8 @@ async def request_stop(reply: Message, wait: float = 10.0) -> Message:
         current = await in_request_thread(store.load_reply)(reply.pk)
         if current is None or current.is_finished:
             return current or reply
-    ended = await in_request_thread(store.end_unfinished)(reply.pk, Message.Status.STOPPED, "")
+    ended = await end_from_checkpoint(reply.pk, Message.Status.STOPPED, "", in_request_thread)
     if ended is not None:
-        await announce_end(ended.pk, store.end_message(ended))
         return ended
     current = await in_request_thread(store.load_reply)(reply.pk)
     return current or reply

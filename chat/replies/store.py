@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message
 from chat.providers.base import ChatRequest, Turn
-from chat.render import render_markdown, render_plain
+from chat.render import render_plain
 from chat.replies import messages
 from chat.replies.messages import EndMessage, EndPayload
 from chat.replies.outcome import REPLY_DELETED
@@ -187,6 +187,7 @@ class Outcome:
 
     status: Message.Status
     content: str
+    html: str = ""  # the content rendered (chat/server/renderer.py)
     reasoning: str = ""
     error: str = ""
     error_kind: str = ""
@@ -208,7 +209,7 @@ def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
             status=outcome.status,
             content=content,
             reasoning=storable(outcome.reasoning),
-            html=render_markdown(content),
+            html=outcome.html,
             error=storable(outcome.error),
             error_kind=outcome.error_kind,
             input_tokens=outcome.input_tokens,
@@ -230,19 +231,24 @@ def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
     return reply
 
 
-def end_unfinished(reply_id: int, status: Message.Status, error: str) -> Message | None:
-    """End a reply from its last checkpoint, when its generation is gone (crash, lost stop)."""
-    reply = Message.objects.unfinished().filter(pk=reply_id).first()
-    if reply is None:
-        return None
+def unfinished_reply(reply_id: int) -> Message | None:
+    return Message.objects.unfinished().filter(pk=reply_id).first()
+
+
+def end_unfinished(
+    reply: Message, status: Message.Status, error: str, html: str = ""
+) -> Message | None:
+    """End a reply from its last checkpoint (`reply`, as loaded), when its generation is gone
+    (crash, lost stop). `html` is its content, rendered."""
     outcome = Outcome(
         status=status,
         content=reply.content,
+        html=html,
         reasoning=reply.reasoning,
         error=error,
         finish_reason="error" if status == Message.Status.ERROR else "",
     )
-    return finish(reply_id, outcome, reply.seq + 1)
+    return finish(reply.pk, outcome, reply.seq + 1)
 
 
 def stale_replies(stale_after: float) -> list[int]:

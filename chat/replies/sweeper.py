@@ -16,20 +16,36 @@ from chat.models import Message
 from chat.replies import store
 from chat.replies.messages import announce_end
 from chat.replies.outcome import SERVER_STOPPED
-from chat.server.process import in_db_thread
+from chat.server import renderer
+from chat.server.process import InThread, in_db_thread
 
 log = logging.getLogger(__name__)
+
+
+async def end_from_checkpoint(
+    reply_id: int,
+    status: Message.Status,
+    error: str,
+    in_thread: InThread = in_db_thread,
+) -> Message | None:
+    """End an unfinished reply from its last checkpoint, its text rendered, and tell its
+    listeners; None if it had ended already. `in_thread`: in_request_thread from a request."""
+    reply = await in_thread(store.unfinished_reply)(reply_id)
+    if reply is None:
+        return None
+    html = await renderer.render(reply.content)
+    ended = await in_thread(store.end_unfinished)(reply, status, error, html)
+    if ended is not None:
+        await announce_end(ended.pk, store.end_message(ended))
+    return ended
 
 
 async def sweep_once() -> int:
     ended = 0
     for reply_id in await in_db_thread(store.stale_replies)(settings.CHAT_STALE_AFTER):
-        reply = await in_db_thread(store.end_unfinished)(
-            reply_id, Message.Status.INTERRUPTED, SERVER_STOPPED
-        )
+        reply = await end_from_checkpoint(reply_id, Message.Status.INTERRUPTED, SERVER_STOPPED)
         if reply is not None:
             log.warning("reply %s interrupted: its generation stopped answering", reply_id)
-            await announce_end(reply.pk, store.end_message(reply))
             ended += 1
     return ended
 

@@ -8,6 +8,7 @@ Everything they share within the process lives in `state`, and nowhere else:
 - the checkpointer's list of feeds and its task;
 - the upstream HTTP connection pools (one per event loop) and the reads that finish a
   response in the background so that its connection can be reused;
+- the markdown render workers (chat/server/renderer.py);
 - whether the process is shutting down.
 
 None of it belongs to a user: what a listener may see is checked before it gets a feed.
@@ -28,7 +29,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
     from chat.replies.checkpoints import Watched
     from chat.replies.feed import Feed
+    from chat.server.renderer import Renderers
 
 
 @dataclass
@@ -52,6 +54,9 @@ class ProcessState:
         asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport
     ] = field(default_factory=weakref.WeakKeyDictionary)
     finishing_reads: set[asyncio.Task[None]] = field(default_factory=set)
+    renderers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Renderers] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
     draining: bool = False  # set once, on shutdown: this process takes no new replies
 
 
@@ -64,6 +69,12 @@ state = ProcessState()
 _DB_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="generation-db")
 T = TypeVar("T")
 P = ParamSpec("P")
+
+
+class InThread(Protocol):
+    """in_request_thread or in_db_thread, for code that runs in both places."""
+
+    def __call__(self, func: Callable[P, T], /) -> Callable[P, Awaitable[T]]: ...
 
 
 def in_request_thread(func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
