@@ -142,13 +142,22 @@ class Message(models.Model):
         return self.status in self.TERMINAL
 
     @property
+    def explained_error(self) -> str:
+        """The error as the reader should see it: the site's own texts in their language."""
+        from chat.replies.outcome import explain
+
+        return explain(self.error_kind, self.error)
+
+    @property
     def retryable(self) -> bool:
         """Whether retrying can help: a stopped or interrupted reply, or a failure that may
         pass (a failure of an unknown kind, from before kinds were kept, counts as one)."""
         if self.status in (self.Status.STOPPED, self.Status.INTERRUPTED):
             return True
         return self.status == self.Status.ERROR and (
-            not self.error_kind or self.error_kind in RETRYABLE_KINDS
+            not self.error_kind
+            or self.error_kind in RETRYABLE_KINDS
+            or self.error_kind == "server_failed"
         )
 
 

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from chat.access import get_reply_for_user
-from chat.apiutil import api, error
+from chat.apiutil import ApiError, api, error
 from chat.replies.listener import Listener
 from chat.server.flow import Flow
 from chat.server.process import in_request_thread
+
+log = logging.getLogger(__name__)
+
+# Our ids are sequence numbers of one reply: never near this many digits. (int() refuses more
+# than 4,300 digits with a ValueError.)
+MAX_ID_DIGITS = 18
 
 
 def _last_event_id(request: HttpRequest) -> int | None:
@@ -19,7 +27,20 @@ def _last_event_id(request: HttpRequest) -> int | None:
     # Our ids are ASCII digits. str.isdigit alone also accepts "²", which int() refuses.
     if not (raw.isascii() and raw.isdigit()):
         return None
+    if len(raw) > MAX_ID_DIGITS:
+        raise ApiError(_("The Last-Event-ID is not one this site sent."))
     return int(raw)
+
+
+async def _closed_on_failure(events: AsyncIterator[bytes], reply_id: int) -> AsyncIterator[bytes]:
+    """An exception that escapes a streaming response leaves daphne's connection open and
+    silent: the page would wait for ever. Ending the response instead makes the browser
+    reconnect (with its Last-Event-ID), which picks up where the stream was."""
+    try:
+        async for chunk in events:
+            yield chunk
+    except Exception:
+        log.exception("event stream of reply %s failed; closed for the page to reconnect", reply_id)
 
 
 @api("GET")
@@ -29,7 +50,8 @@ async def reply_events(request: HttpRequest, user: Any, pk: int) -> HttpResponse
     reply = await in_request_thread(get_reply_for_user)(user, pk)
     # Served by an ASGI server: its scope carries daphne's request for flow control.
     listener = Listener(reply, _last_event_id(request), Flow(getattr(request, "scope", {})))
-    response = StreamingHttpResponse(listener.events(), content_type="text/event-stream")
+    events = _closed_on_failure(listener.events(), reply.pk)
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once
     return response

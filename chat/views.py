@@ -18,6 +18,7 @@ from chat.api import conversation_page
 from chat.forms import SignupForm
 from chat.models import Conversation
 from chat.providers import ModelChoice, available_models, default_model
+from chat.replies.outcome import explanations
 
 
 def _model_groups(choices: list[ModelChoice]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -32,7 +33,7 @@ def _model_groups(choices: list[ModelChoice]) -> list[tuple[str, list[tuple[str,
     return groups
 
 
-def ui_strings() -> dict[str, str]:
+def ui_strings() -> dict[str, object]:
     """Every text the page script shows, in the user's language (read through json_script)."""
     return {
         "untitled": _("Untitled"),
@@ -52,6 +53,7 @@ def ui_strings() -> dict[str, str]:
         "too_long": _("%(length)s / %(limit)s characters: the message is too long."),
         "counter": _("%(length)s / %(limit)s"),
         "tokens": _("%(count)s tokens"),
+        "explanations": explanations(),
     }
 
 

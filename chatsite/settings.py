@@ -121,11 +121,14 @@ CHANNEL_CAPACITY = env_int("CHAT_CHANNEL_CAPACITY", 1000, minimum=10)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis with a pool that waits for a free connection (chat/server/layer.py).
+            "BACKEND": "chat.server.layer.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
                         "address": REDIS_URL,
+                        "max_connections": env_int("CHAT_REDIS_CONNECTIONS", 200, minimum=2),
+                        "timeout": 10,  # seconds to wait for a free connection
                         # No socket timeout, as before redis-py 8 (which made it 5 s): an idle
                         # receive blocks in BZPOPMIN for 5 s and then failed with TimeoutError
                         # (django/channels_redis#422), and with any timeout set, redis-py sends
@@ -220,7 +223,8 @@ CHAT_DEMO_TOKEN_DELAY = env_float("CHAT_DEMO_TOKEN_DELAY", 0.03)
 CHAT_CHECKPOINT_INTERVAL = env_float("CHAT_CHECKPOINT_INTERVAL", 1.0, minimum=0.05)
 CHAT_PING_INTERVAL = env_float("CHAT_PING_INTERVAL", 15.0, minimum=0.1)
 CHAT_STREAM_MAX_AGE = env_float("CHAT_STREAM_MAX_AGE", 300.0, minimum=1.0)
-CHAT_STALE_AFTER = env_float("CHAT_STALE_AFTER", 30.0, minimum=1.0)
+CHAT_STALE_AFTER = env_float("CHAT_STALE_AFTER", 6.0, minimum=1.0)
+CHAT_END_CHECK_INTERVAL = env_float("CHAT_END_CHECK_INTERVAL", 2.0, minimum=0.1)
 CHAT_SHUTDOWN_GRACE = env_float("CHAT_SHUTDOWN_GRACE", 20.0)
 CHAT_REQUEST_THREADS = env_int("CHAT_REQUEST_THREADS", 8, minimum=1)
 CHAT_RENDER_WORKERS = env_int("CHAT_RENDER_WORKERS", 2, minimum=1)

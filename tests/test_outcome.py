@@ -33,7 +33,7 @@ def test_a_normal_end_is_complete_with_the_upstreams_finish() -> None:
 def test_a_shutdown_interrupts_whatever_else_happened() -> None:
     verdict = decide(shut_down=True, stopped=True, failure=UpstreamError("x"))
     assert verdict == outcome.Verdict(
-        Message.Status.INTERRUPTED, Finish("", "stop"), outcome.SERVER_RESTARTED
+        Message.Status.INTERRUPTED, Finish("", "stop"), outcome.SERVER_RESTARTED, "server_restarted"
     )
 
 
@@ -58,7 +58,7 @@ def test_a_bug_is_logged_and_shown_in_plain_words(caplog: pytest.LogCaptureFixtu
     assert (verdict.status, verdict.error, verdict.error_kind) == (
         Message.Status.ERROR,
         outcome.SERVER_FAILED,
-        "error",
+        "server_failed",
     )
     assert "internal detail" not in verdict.error
     assert "generation failed" in caplog.text

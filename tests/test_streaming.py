@@ -53,6 +53,7 @@ def test_a_paced_reply_streams_these_exact_events(site: SiteClient) -> None:
                 "reasoning": "",
                 "html": f"<p>{PLAIN_TEXT}</p>",
                 "error": "",
+                "error_kind": "",
                 "retryable": False,
                 "usage": {"input_tokens": 9, "output_tokens": 7},
                 "finish_reason": "stop",

@@ -19,9 +19,11 @@ import contextvars
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 
+from chat.models import Message
 from chat.replies import store
 from chat.replies.feed import Feed
 from chat.server.process import in_db_thread, state
@@ -34,6 +36,19 @@ class Watched:
     feed: Feed
     saved_seq: int
     saved_at: float
+
+
+def heartbeat_interval() -> float:
+    """How often a running reply's heartbeat is saved, at the longest."""
+    return max(settings.CHAT_CHECKPOINT_INTERVAL, settings.CHAT_STALE_AFTER / 3)
+
+
+def seems_dead(reply: Message, now: datetime) -> bool:
+    """Whether a reply's generation has missed its heartbeats for two intervals: its process is
+    gone (a Stop need not wait for an answer from it)."""
+    beat = reply.heartbeat_at or reply.updated_at
+    age = (now - beat).total_seconds()
+    return age > 2 * heartbeat_interval() + settings.CHAT_CHECKPOINT_INTERVAL
 
 
 def watch(feed: Feed) -> None:
@@ -58,7 +73,7 @@ async def _run() -> None:
 
 async def save_once() -> None:
     now = time.monotonic()
-    heartbeat_every = max(settings.CHAT_CHECKPOINT_INTERVAL, settings.CHAT_STALE_AFTER / 3)
+    heartbeat_every = heartbeat_interval()
     grown: list[store.Progress] = []
     quiet: list[int] = []
     due: list[tuple[Watched, int]] = []  # with the sequence number saved

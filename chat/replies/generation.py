@@ -22,12 +22,10 @@ once. How the reply ended is decided by chat/replies/outcome.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import replace
 
-from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -52,6 +50,7 @@ from chat.replies.messages import (
     end_message,
     group_name,
     layer_is_shared,
+    survive,
 )
 from chat.server import renderer
 from chat.server.process import in_db_thread, start_generation
@@ -155,7 +154,7 @@ class Generation:
     def _prepare(self) -> tuple[Provider, ChatRequest]:
         reply = store.load_reply(self.reply_id)
         if reply is None:
-            raise UpstreamError(outcome.REPLY_DELETED)
+            raise UpstreamError(outcome.REPLY_DELETED, "config")
         request = store.history_request(reply, settings.CHAT_MAX_OUTPUT_TOKENS)
         provider, model = resolve(reply.model or reply.conversation.model)
         return provider, replace(request, model=model)
@@ -179,7 +178,7 @@ class Generation:
                 if any(reasoning := feed.reasoning[published:seq]):
                     message["reasoning"] = reasoning
                 published = seq
-                await self.layer.group_send(self.group, message)
+                await survive(self.layer.group_send(self.group, message))
             elif feed.sealed:
                 return
             else:
@@ -190,8 +189,7 @@ class Generation:
         the cancellation of a blocking pop into a TimeoutError, which the loop would take for
         a hiccup."""
         self.closing = True
-        with contextlib.suppress(Exception):
-            await self.layer.send(self.channel, {"type": "reply.closed"})
+        await survive(self.layer.send(self.channel, {"type": "reply.closed"}))
         await asyncio.wait({control}, timeout=5)
         control.cancel()  # only matters if the layer lost the message
 
@@ -212,9 +210,9 @@ class Generation:
                 return
             if message["type"] == "reply.stop":
                 self.stop()
-            elif message["type"] == "reply.sync":  # a full channel drops it: the listener re-asks
-                with contextlib.suppress(ChannelFull):
-                    await self.layer.send(message["reply_to"], self.feed.catchup(message["after"]))
+            elif message["type"] == "reply.sync":  # if the answer is lost, the listener re-asks
+                catchup = self.feed.catchup(message["after"])
+                await survive(self.layer.send(message["reply_to"], catchup))
 
     async def save_and_announce(self, verdict: outcome.Verdict) -> None:
         content = store.storable(self.feed.text())

@@ -17,26 +17,27 @@ the gap is caught up in one event once the browser reads again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils import timezone
 
 from chat import sse
 from chat.models import Message
-from chat.replies import store
+from chat.replies import checkpoints, endwatch, store
 from chat.replies.feed import Feed, local_feed
 from chat.replies.messages import (
     LOCAL_CHANNEL_PREFIX,
     EndMessage,
     ListenerMessage,
+    SyncMessage,
     end_payload,
     group_name,
+    survive,
 )
 from chat.replies.sequence import Position, Send, end_id
 from chat.replies.sweeper import end_from_checkpoint
@@ -114,58 +115,61 @@ class Listener:
                 if feed.seq == last and not feed.closed:
                     yield sse.PING
 
-    async def _next_message(self, channel: str, wait: float) -> ListenerMessage | None:
-        """The next message, or None after `wait` seconds. The pending receive is kept across
-        calls, never cancelled on a timeout: cancelling a blocking Redis pop mid-read breaks
-        the connection it runs on. A failing layer counts as a quiet tick (the database is
-        checked then), never as the end of the stream."""
+    async def _next_message(
+        self, channel: str, wait: float, ended: asyncio.Future[None]
+    ) -> ListenerMessage | None:
+        """The next message, or None after `wait` seconds or once `ended`. The pending receive
+        is kept across calls, never cancelled on a timeout: cancelling a blocking Redis pop
+        mid-read breaks the connection it runs on. A failing layer counts as a quiet tick,
+        never as the end of the stream."""
         if self._receiving is None:
             self._receiving = asyncio.ensure_future(self.layer.receive(channel))
-        done, _ = await asyncio.wait({self._receiving}, timeout=wait)
-        if not done:
+        done, _ = await asyncio.wait({self._receiving, ended}, timeout=wait)
+        if self._receiving not in done:
             return None
         receiving, self._receiving = self._receiving, None
         try:
             return receiving.result()
         except Exception:
-            log.warning("channel layer receive failed; checking the database", exc_info=True)
+            log.warning("channel layer receive failed", exc_info=True)
             return None
 
     async def _follow_group(self) -> AsyncIterator[bytes]:
+        """Follow a reply generated in another process. Every layer call may fail (a lost
+        message, in effect): a failed join is tried again, a failed sync is asked again after
+        SYNC_TIMEOUT, and the reply's end comes from the database if the layer loses it
+        (chat/replies/endwatch.py)."""
         position = self.position
         channel = await self.layer.new_channel(LOCAL_CHANNEL_PREFIX)
         group = group_name(self.reply.pk)
-        await self.layer.group_add(group, channel)
+        ended = endwatch.watch(self.reply.pk)
+        joined = False
         try:
-            await self._request_sync(channel)
-            quiet_ticks = 0
-            while True:
-                remaining = self.closes_at - time.monotonic()
-                if remaining <= 0:
-                    return  # the page reconnects with Last-Event-ID and continues seamlessly
+            while (remaining := self.closes_at - time.monotonic()) > 0:
+                if not joined and (joined := await survive(self.layer.group_add(group, channel))):
+                    await self._request_sync(channel)
                 if self.flow.paused:  # the layer keeps the messages meanwhile, up to its capacity
                     if await self.flow.resumed(remaining):
                         # What the full channel dropped meanwhile comes with one catch-up.
                         await self._request_sync(channel)
                     continue
                 wait = min(settings.CHAT_PING_INTERVAL, remaining)
-                if not position.synced:
+                if not (joined and position.synced):
                     wait = min(wait, max(0.05, self.sync_sent_at + SYNC_TIMEOUT - time.monotonic()))
-                message = await self._next_message(channel, wait)
+                message = await self._next_message(channel, wait, ended)
+                if ended.done() and (frame := await self._check_database()) is not None:
+                    yield frame
+                    return
                 if message is None:
-                    # The database is the safety net for an `end` the layer dropped. An idle stream
-                    # that is in sync checks it at its first quiet tick and then every fourth: the
-                    # checks were most of the CPU of holding thousands of idle streams (bench/).
-                    quiet_ticks += 1
-                    if not position.synced or quiet_ticks % 4 == 1:
-                        ended = await self._check_database()
-                        if ended is not None:
-                            yield ended
-                            return
-                    if not position.synced and time.monotonic() - self.sync_sent_at >= SYNC_TIMEOUT:
-                        await self._request_sync(channel)
-                    else:
-                        yield sse.PING
+                    if joined and not position.synced:
+                        if time.monotonic() - self.sync_sent_at >= SYNC_TIMEOUT:
+                            # No answer: the generation may be gone, or have moved.
+                            if (frame := await self._check_database()) is not None:
+                                yield frame
+                                return
+                            await self._request_sync(channel)
+                        continue
+                    yield sse.PING
                     continue
                 if message["type"] == "reply.end":
                     yield self._end(message)
@@ -180,28 +184,30 @@ class Listener:
                 if (sent := position.delta(message)) is not None:
                     yield _frame(sent)
                 if was_synced and not position.synced:  # a gap: the channel dropped messages
-                    log.info(
-                        "reply %s: a gap after event %s; catching up", self.reply.pk, position.last
-                    )
+                    log.info("reply %s: a gap after event %s", self.reply.pk, position.last)
                     await self._request_sync(channel)
+            # Out of time: the page reconnects with Last-Event-ID and continues seamlessly.
         finally:
             # Also runs on client disconnect (CancelledError); the generation is untouched.
+            endwatch.unwatch(self.reply.pk, ended)
             if self._receiving is not None:
                 self._receiving.cancel()
                 # redis-py may end a cancelled pop with an error instead: consume it.
                 self._receiving.add_done_callback(_consume_result)
-            await asyncio.shield(self.layer.group_discard(group, channel))
+            if joined:
+                await asyncio.shield(survive(self.layer.group_discard(group, channel)))
 
     async def _request_sync(self, channel: str) -> None:
         self.position.resync()
         self.sync_sent_at = time.monotonic()
         worker = self.reply.worker_channel
-        if worker:  # a full channel refuses the request: asked again after SYNC_TIMEOUT
-            with contextlib.suppress(ChannelFull):
-                await self.layer.send(
-                    worker,
-                    {"type": "reply.sync", "reply_to": channel, "after": self.position.last},
-                )
+        if worker:  # refused or lost: asked again after SYNC_TIMEOUT
+            sync: SyncMessage = {
+                "type": "reply.sync",
+                "reply_to": channel,
+                "after": self.position.last,
+            }
+            await survive(self.layer.send(worker, sync))
 
     async def _check_database(self) -> bytes | None:
         reply = await in_request_thread(store.load_reply)(self.reply.pk)
@@ -227,7 +233,8 @@ def _text(text: str, reasoning: str = "") -> dict[str, object]:
 
 async def request_stop(reply: Message, wait: float = 10.0) -> Message:
     """Ask the reply's generation to stop, wherever it runs, and wait for the reply to end.
-    If no generation answers (its process died), end the reply here from its checkpoint."""
+    If no generation answers (its process died: its heartbeat is late, or no answer comes
+    within `wait`), end the reply here from its checkpoint."""
     if reply.is_finished:
         return reply
     deadline = time.monotonic() + wait
@@ -237,15 +244,16 @@ async def request_stop(reply: Message, wait: float = 10.0) -> Message:
         current = await in_request_thread(store.load_reply)(reply.pk)
         if current is None or current.is_finished:
             return current or reply
-    elif reply.worker_channel:  # refused by a full channel: ended from the database below
-        with contextlib.suppress(ChannelFull):
-            await get_channel_layer().send(reply.worker_channel, {"type": "reply.stop"})
+    elif reply.worker_channel:  # refused or lost: ended from the database below
+        await survive(get_channel_layer().send(reply.worker_channel, {"type": "reply.stop"}))
     while time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
         current = await in_request_thread(store.load_reply)(reply.pk)
         if current is None or current.is_finished:
             return current or reply
-    ended = await end_from_checkpoint(reply.pk, Message.Status.STOPPED, "", in_request_thread)
+        if checkpoints.seems_dead(current, timezone.now()):
+            break
+        await asyncio.sleep(0.05)
+    ended = await end_from_checkpoint(reply.pk, Message.Status.STOPPED, in_thread=in_request_thread)
     if ended is not None:
         return ended
     current = await in_request_thread(store.load_reply)(reply.pk)

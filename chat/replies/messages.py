@@ -15,9 +15,14 @@ Within the generating process, listeners read the reply's feed instead (chat/rep
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable
 from typing import Literal, NotRequired, TypedDict
 
+from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+log = logging.getLogger(__name__)
 
 # Every process-local channel (generations' and listeners') takes the same prefix:
 # channels-redis reads a process's local channels through one receive lock, blocking on the
@@ -74,6 +79,7 @@ class EndPayload(TypedDict):
     reasoning: str
     html: str
     error: str
+    error_kind: str
     retryable: bool
     usage: Usage | None
     finish_reason: str
@@ -112,6 +118,20 @@ async def new_worker_channel() -> str:
     return channel
 
 
+async def survive(call: Awaitable[object]) -> bool:
+    """Await a channel-layer call; a failure counts as a lost message (logged), which the
+    callers make good: sequence numbers show a gap, a request is asked again, and the end of a
+    reply is also in the database (chat/replies/endwatch.py)."""
+    try:
+        await call
+    except ChannelFull:
+        return False
+    except Exception:
+        log.warning("channel layer call failed", exc_info=True)
+        return False
+    return True
+
+
 async def announce_end(reply_id: int, end: EndMessage) -> None:
     """Send a reply's `reply.end` to its listeners in every process."""
-    await get_channel_layer().group_send(group_name(reply_id), end)
+    await survive(get_channel_layer().group_send(group_name(reply_id), end))

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Literal
+
+from django.utils.translation import gettext, gettext_noop
 
 from chat.models import Message
 from chat.providers.base import Finish
@@ -24,17 +27,38 @@ from chat.providers.errors import ErrorKind, UpstreamError
 
 log = logging.getLogger(__name__)
 
-# The site's own error texts, each written once. Stored with the reply (in English, like the
-# upstreams' own messages they sit beside).
-SERVER_RESTARTED = (
+# The site's own error texts, each written once, with their kinds. A reply stores the English
+# text (like the upstreams' own messages it sits beside) and the kind; pages show the text in
+# the reader's language (`explain`, and the page's strings for the `end` event).
+SERVER_RESTARTED = gettext_noop(
     "The server restarted while this reply was being written; the text up to then is kept."
 )
-SERVER_STOPPED = (
+SERVER_STOPPED = gettext_noop(
     "The server writing this reply stopped before it was finished; the text saved up to then "
     "is kept. You can retry."
 )
-SERVER_FAILED = "Something went wrong on the server while writing this reply."
-REPLY_DELETED = "This reply was deleted."
+SERVER_FAILED = gettext_noop("Something went wrong on the server while writing this reply.")
+REPLY_DELETED = gettext_noop("This reply was deleted.")
+
+OwnErrorKind = Literal["server_restarted", "server_stopped", "server_failed", "deleted"]
+ReplyErrorKind = ErrorKind | OwnErrorKind
+OWN_ERRORS: dict[str, str] = {
+    "server_restarted": SERVER_RESTARTED,
+    "server_stopped": SERVER_STOPPED,
+    "server_failed": SERVER_FAILED,
+    "deleted": REPLY_DELETED,
+}
+
+
+def explain(error_kind: str, error: str) -> str:
+    """A reply's error as the reader should see it: the site's own, in their language."""
+    own = OWN_ERRORS.get(error_kind)
+    return gettext(own) if own else error
+
+
+def explanations() -> dict[str, str]:
+    """The site's own error texts in the current language, by kind (for the page's script)."""
+    return {kind: gettext(text) for kind, text in OWN_ERRORS.items()}
 
 
 def withheld(raw_reason: str) -> str:
@@ -48,7 +72,7 @@ class Verdict:
     status: Message.Status
     finish: Finish
     error: str = ""
-    error_kind: ErrorKind | None = None
+    error_kind: ReplyErrorKind | None = None
 
 
 def decide(
@@ -61,21 +85,22 @@ def decide(
 ) -> Verdict:
     """The outcome of a generation (the rules above)."""
     if shut_down:
-        return Verdict(Message.Status.INTERRUPTED, Finish("", finish.raw), SERVER_RESTARTED)
+        return Verdict(
+            Message.Status.INTERRUPTED, Finish("", finish.raw), SERVER_RESTARTED, "server_restarted"
+        )
     if stopped:
         return Verdict(Message.Status.STOPPED, Finish("", finish.raw))
+    if isinstance(failure, UpstreamError):
+        return Verdict(
+            Message.Status.ERROR, Finish("error", finish.raw), failure.message, failure.kind
+        )
     if failure is not None:
-        error = _as_upstream_error(failure)
-        return Verdict(Message.Status.ERROR, Finish("error", finish.raw), error.message, error.kind)
+        log.error("generation failed", exc_info=failure)
+        return Verdict(
+            Message.Status.ERROR, Finish("error", finish.raw), SERVER_FAILED, "server_failed"
+        )
     if finish.reason == "content_filter" and not has_text:
         return Verdict(
             Message.Status.ERROR, Finish("error", finish.raw), withheld(finish.raw), "blocked"
         )
     return Verdict(Message.Status.COMPLETE, finish)
-
-
-def _as_upstream_error(failure: BaseException) -> UpstreamError:
-    if isinstance(failure, UpstreamError):
-        return failure
-    log.error("generation failed", exc_info=failure)
-    return UpstreamError(SERVER_FAILED)

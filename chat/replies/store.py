@@ -29,6 +29,7 @@ def message_dict(m: Message) -> dict[str, object]:
         "html": m.html,
         "status": m.status,
         "error": m.error,
+        "error_kind": m.error_kind,
         "retryable": m.retryable,
         "model": m.model,
         "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
@@ -54,6 +55,7 @@ def conversation_dict(c: Conversation) -> dict[str, object]:
 DELETED_END: EndPayload = {
     "status": Message.Status.ERROR,
     "error": REPLY_DELETED,
+    "error_kind": "deleted",
     "retryable": False,
     "content": "",
     "reasoning": "",
@@ -79,6 +81,7 @@ def end_payload(m: Message) -> EndPayload:
         "reasoning": m.reasoning,
         "html": m.html,
         "error": m.error,
+        "error_kind": m.error_kind,
         "retryable": m.retryable,
         "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
         "finish_reason": m.finish_reason,
@@ -236,7 +239,7 @@ def unfinished_reply(reply_id: int) -> Message | None:
 
 
 def end_unfinished(
-    reply: Message, status: Message.Status, error: str, html: str = ""
+    reply: Message, status: Message.Status, error: str, html: str = "", error_kind: str = ""
 ) -> Message | None:
     """End a reply from its last checkpoint (`reply`, as loaded), when its generation is gone
     (crash, lost stop). `html` is its content, rendered."""
@@ -246,9 +249,21 @@ def end_unfinished(
         html=html,
         reasoning=reply.reasoning,
         error=error,
+        error_kind=error_kind,
         finish_reason="error" if status == Message.Status.ERROR else "",
     )
     return finish(reply.pk, outcome, reply.seq + 1)
+
+
+def ended_among(reply_ids: list[int]) -> set[int]:
+    """Those of the replies that have ended, or are gone (deleted with their conversation)."""
+    unfinished: set[int] = set()
+    for start in range(0, len(reply_ids), 500):
+        ids = reply_ids[start : start + 500]
+        unfinished.update(
+            Message.objects.unfinished().filter(pk__in=ids).values_list("pk", flat=True)
+        )
+    return set(reply_ids) - unfinished
 
 
 def stale_replies(stale_after: float) -> list[int]:

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 async def end_from_checkpoint(
     reply_id: int,
     status: Message.Status,
-    error: str,
+    error: str = "",
+    error_kind: str = "",
     in_thread: InThread = in_db_thread,
 ) -> Message | None:
     """End an unfinished reply from its last checkpoint, its text rendered, and tell its
@@ -34,7 +35,7 @@ async def end_from_checkpoint(
     if reply is None:
         return None
     html = await renderer.render(reply.content)
-    ended = await in_thread(store.end_unfinished)(reply, status, error, html)
+    ended = await in_thread(store.end_unfinished)(reply, status, error, html, error_kind)
     if ended is not None:
         await announce_end(ended.pk, store.end_message(ended))
     return ended
@@ -43,7 +44,9 @@ async def end_from_checkpoint(
 async def sweep_once() -> int:
     ended = 0
     for reply_id in await in_db_thread(store.stale_replies)(settings.CHAT_STALE_AFTER):
-        reply = await end_from_checkpoint(reply_id, Message.Status.INTERRUPTED, SERVER_STOPPED)
+        reply = await end_from_checkpoint(
+            reply_id, Message.Status.INTERRUPTED, SERVER_STOPPED, "server_stopped"
+        )
         if reply is not None:
             log.warning("reply %s interrupted: its generation stopped answering", reply_id)
             ended += 1

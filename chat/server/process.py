@@ -6,6 +6,8 @@ Everything they share within the process lives in `state`, and nowhere else:
 - the running generation tasks (asyncio keeps only weak references to tasks);
 - the feeds of those generations, by reply id, which listeners in this process read;
 - the checkpointer's list of feeds and its task;
+- the replies that listeners of this process follow in another process, and the task that
+  watches the database for their end (chat/replies/endwatch.py);
 - the upstream HTTP connection pools (one per event loop) and the reads that finish a
   response in the background so that its connection can be reused;
 - the markdown render workers (chat/server/renderer.py);
@@ -50,6 +52,8 @@ class ProcessState:
     feeds: dict[int, Feed] = field(default_factory=dict)
     checkpoints: dict[int, Watched] = field(default_factory=dict)
     checkpointer: asyncio.Task[None] | None = None
+    end_watches: dict[int, set[asyncio.Future[None]]] = field(default_factory=dict)
+    end_watcher: asyncio.Task[None] | None = None
     upstream_pools: weakref.WeakKeyDictionary[
         asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport
     ] = field(default_factory=weakref.WeakKeyDictionary)

@@ -46,7 +46,9 @@ export function renderFinished(page, el, m) {
   }
   const error = el.querySelector('.message-error');
   const failed = m.status === 'error' || Boolean(m.error);
-  error.textContent = failed ? m.error || strings.error : '';
+  // The site's own errors (a server that stopped, ...) read in the page's language.
+  const explained = strings.explanations[m.error_kind] || m.error;
+  error.textContent = failed ? explained || strings.error : '';
   error.hidden = !failed;
   const status = { stopped: strings.stopped, interrupted: strings.interrupted }[m.status];
   el.querySelector('.message-status').textContent = status || '';

@@ -1,0 +1,24 @@
+"""The Redis channel layer, with a connection pool that waits instead of failing.
+
+redis-py's asyncio ConnectionPool (channels-redis's default) holds at most 100 connections
+and raises MaxConnectionsError at once past that. A burst of 200 streams and generations in
+one process wanted more at the same moment: group joins, syncs and end announcements failed,
+and watchers in the other process heard nothing (a listener's failed join left its stream open
+and silent). Here the pool is redis-py's BlockingConnectionPool: a call waits up to
+`timeout` seconds for a free connection among `max_connections` (CHAT_REDIS_CONNECTIONS).
+A call that still fails is survived by its caller: listeners and generations treat every
+layer error as a lost message, which sequence numbers and the database make good.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
+from redis.asyncio import BlockingConnectionPool
+
+
+class RedisChannelLayer(BaseRedisChannelLayer):  # type: ignore[misc]
+    def create_pool(self, index: int) -> BlockingConnectionPool:
+        host: dict[str, Any] = dict(self.hosts[index])
+        return BlockingConnectionPool.from_url(host.pop("address"), **host)
