@@ -17,13 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bench.httpclient import StreamRecord, read_site_events, read_upstream_events, request
-from bench.site import (
-    cpu_seconds,
-    machine_cpu_seconds,
-    new_conversations,
-    site_headers,
-    spec,
-)
+from bench.procstat import cpu_seconds, machine_cpu_seconds
+from bench.site import new_conversations, site_headers, spec
 
 
 @dataclass
