@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import idle, load, profile, queries, report, site
-from bench.load import Round, Site
+from bench.load import Endpoint, Round, Site
 from bench.stats import summarise_level
 
 HERE = Path(__file__).resolve().parent
@@ -36,9 +36,10 @@ def rounds_for(n: int) -> tuple[int, int]:
 
 async def sweep(s: Site, args: argparse.Namespace, out: dict[str, Any]) -> None:
     tag = iter(range(1_000_000))
+    relay, direct = load.site_endpoint(s), load.direct_endpoint(s)
     for _ in range(3):  # warm-up: imports, caches, the first connections
-        await load.run_round(s, 2, tokens=20, delay_ms=1, direct=False, steady=False, tag="w")
-    out["idle_server_core_utilisation"] = await load.idle_baseline(s)
+        await load.run_round(s, relay, 2, tokens=20, delay_ms=1, steady=False, tag="w")
+    out["idle_server_core_utilisation"] = await load.idle_baseline(s.daphne_pid)
     for n in args.levels:
         quiet(s, args)
         first_rounds, steady_rounds = rounds_for(n)
@@ -47,13 +48,13 @@ async def sweep(s: Site, args: argparse.Namespace, out: dict[str, Any]) -> None:
         sr: list[Round] = []
         sd: list[Round] = []
         for _ in range(first_rounds):
-            fr.append(await _first(s, n, args, direct=False))
-            fd.append(await _first(s, n, args, direct=True))
+            fr.append(await _first(s, relay, n, args))
+            fd.append(await _first(s, direct, n, args))
             await asyncio.sleep(0.1)
         for _ in range(steady_rounds):
-            sr.append(await _steady(s, n, args, False, f"r{next(tag)}"))
+            sr.append(await _steady(s, relay, n, args, f"r{next(tag)}"))
             await asyncio.sleep(0.3)
-        sd.append(await _steady(s, n, args, True, f"d{next(tag)}"))
+        sd.append(await _steady(s, direct, n, args, f"d{next(tag)}"))
         level = summarise_level(n, fr, fd, sr, sd)
         out["levels"].append(level)
         print(
@@ -65,7 +66,7 @@ async def sweep(s: Site, args: argparse.Namespace, out: dict[str, Any]) -> None:
             flush=True,
         )
         if n in args.profile:
-            out["profiles"][str(n)] = await _profiled(s, n, args, f"p{next(tag)}")
+            out["profiles"][str(n)] = await _profiled(s, relay, n, args, f"p{next(tag)}")
 
 
 def quiet(s: Site, args: argparse.Namespace) -> None:
@@ -74,20 +75,22 @@ def quiet(s: Site, args: argparse.Namespace) -> None:
         site.wait_quiet([s.daphne_pid, s.upstream_pid], args.quiet_limit, args.patience)
 
 
-async def _first(s: Site, n: int, args: argparse.Namespace, direct: bool) -> Round:
+async def _first(s: Site, relay: Endpoint, n: int, args: argparse.Namespace) -> Round:
     """N replies at once, each timed from its POST to its first text."""
     return await load.run_round(
-        s, n, tokens=FIRST_TOKENS, delay_ms=args.delay_ms, direct=direct, steady=False, tag="f"
+        s, relay, n, tokens=FIRST_TOKENS, delay_ms=args.delay_ms, steady=False, tag="f"
     )
 
 
-async def _steady(s: Site, n: int, args: argparse.Namespace, direct: bool, tag: str) -> Round:
+async def _steady(s: Site, relay: Endpoint, n: int, args: argparse.Namespace, tag: str) -> Round:
     return await load.run_round(
-        s, n, tokens=args.tokens, delay_ms=args.delay_ms, direct=direct, steady=True, tag=tag
+        s, relay, n, tokens=args.tokens, delay_ms=args.delay_ms, steady=True, tag=tag
     )
 
 
-async def _profiled(s: Site, n: int, args: argparse.Namespace, tag: str) -> dict[str, object]:
+async def _profiled(
+    s: Site, relay: Endpoint, n: int, args: argparse.Namespace, tag: str
+) -> dict[str, object]:
     """One more steady round at n streams, sampled by py-spy from its start signal."""
     stem = HERE / "results" / f"profile-{n}"
     seconds = args.tokens * args.delay_ms / 1000 + 0.5
@@ -98,10 +101,10 @@ async def _profiled(s: Site, n: int, args: argparse.Namespace, tag: str) -> dict
 
     rnd = await load.run_round(
         s,
+        relay,
         n,
         tokens=args.tokens,
         delay_ms=args.delay_ms,
-        direct=False,
         steady=True,
         tag=tag,
         on_start=started,
@@ -168,11 +171,12 @@ def _with_daphne(
         phase_env.update(DJANGO_SETTINGS_MODULE="bench.settings", BENCH_QUERY_LOG=str(log))
     daphne = site.start_daphne(phase_env, port, f"daphne-{phase}")
     s = Site(port, args.upstream_port, session, user_id, daphne.pid, upstream.pid)
+    relay = load.site_endpoint(s)
 
     async def go() -> dict[str, Any]:
         quiet(s, args)
         for _ in range(3):
-            await load.run_round(s, 1, tokens=20, delay_ms=1, direct=False, steady=False, tag="w")
+            await load.run_round(s, relay, 1, tokens=20, delay_ms=1, steady=False, tag="w")
         if phase == "queries":
             return await queries.count_queries(s, log)
         stem = HERE / "results" / "profile-idle" if args.profile_idle else None
