@@ -53,10 +53,58 @@ def print_results(results: dict[str, Any]) -> None:
                 f"{c['queries']} statements, {c['writes']} writes, {c['transactions']} BEGIN"
             )
         print(f"  sweeper: {results['queries']['background_per_minute']} statements/minute")
-    print("\ntargets")
+    if results.get("peers"):
+        print_side_by_side(results)
+    print("\ntargets (the site)")
     for name, limit, measured, met in targets(results):
         mark = "n/a" if met is None else ("met" if met else "MISSED")
         print(f"  {name:<50} {limit:>9}  {measured:<14} {mark}")
+    if results.get("peers"):
+        print_goals_side_by_side(results)
+
+
+def print_side_by_side(results: dict[str, Any]) -> None:
+    """Every relay and the baseline, level by level (direct: its own latencies)."""
+    everyone = relays(results)
+    print(
+        "\nside by side (added ms = through the relay minus direct; the direct rows are the "
+        "fake upstream's own)"
+    )
+    print(
+        f"{'streams':>7} {'':<10} {'1st p50':>8} {'1st p99':>8} {'Δ p50':>7} {'Δ p99':>8} "
+        f"{'on time':>8} {'deliv/s':>8} {'CPU/Δ ms':>8} {'srv core':>8}"
+    )
+    for n in results["settings"]["levels"]:
+        for name, mine in everyone.items():
+            lv = next((x for x in mine["levels"] if x["streams"] == n), None)
+            if lv is None:
+                continue
+            direct = name == "direct"
+            first = lv["first_delta_ms" if direct else "first_delta_added_ms"]
+            delta = lv["delta_ms" if direct else "delta_added_ms"]
+            cpu = "-" if direct else f"{lv['server_cpu_ms_per_delta']:.3f}"
+            core = "-" if direct else f"{100 * lv['server_core_utilisation']:.0f}%"
+            print(
+                f"{n:>7} {name:<10} {first['p50']:>8.2f} {first['p99']:>8.2f} "
+                f"{delta['p50']:>7.3f} {delta['p99']:>8.2f} {100 * lv['on_time_fraction']:>7.1f}% "
+                f"{lv['delivered_per_s']:>8.0f} {cpu:>8} {core:>8}"
+            )
+            if lv.get("errors"):
+                print(f"        errors: {lv['errors']}")
+
+
+def print_goals_side_by_side(results: dict[str, Any]) -> None:
+    """The site's targets, applied to each peer as well (for comparison)."""
+    everyone = {k: v for k, v in relays(results).items() if k != "direct"}
+    print("\nthe targets, every relay")
+    print(f"  {'':<50} {'':>9}" + "".join(f"  {name:<22}" for name in everyone))
+    for goal in GOALS:
+        cells = []
+        for mine in everyone.values():
+            value, met = goal.check(mine)
+            mark = "" if met is None else (" met" if met else " MISSED")
+            cells.append("-" if value is None else goal.show(value) + mark)
+        print(f"  {goal.name:<50} {goal.limit:>9}" + "".join(f"  {c:<22}" for c in cells))
 
 
 def plot(results: dict[str, Any], path: Path) -> bool:
@@ -71,8 +119,8 @@ def plot(results: dict[str, Any], path: Path) -> bool:
     levels = results["levels"]
     xs = [lv["streams"] for lv in levels]
 
-    def series(key: str, q: str) -> list[float]:
-        return [max(1e-3, lv[key][q]) if not math.isnan(lv[key][q]) else math.nan for lv in levels]
+    def series(key: str, q: str, of: list[dict[str, Any]] = levels) -> list[float]:
+        return [max(1e-3, lv[key][q]) if not math.isnan(lv[key][q]) else math.nan for lv in of]
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
     ax.plot(xs, series("delta_added_ms", "p50"), "o-", label="per delta, p50")
@@ -90,12 +138,27 @@ def plot(results: dict[str, Any], path: Path) -> bool:
     ):
         ax.axhline(target, color="grey", ls=":", lw=1)
         ax.text(xs[-1], label_at, label, color="grey", fontsize=8, ha="right")
+    peers = results.get("peers") or {}
+    for name, peer in peers.items():  # the peers' per-delta latency, thinner
+        pxs = [lv["streams"] for lv in peer["levels"]]
+        for q, mark in (("p50", "o:"), ("p99", "s:")):
+            ax.plot(
+                pxs,
+                series("delta_added_ms", q, peer["levels"]),
+                mark,
+                lw=1,
+                ms=3,
+                label=f"{name}: per delta, {q}",
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(xs, [str(x) for x in xs])
     ax.set_xlabel("concurrent streams (200 tokens at 10 ms each)")
     ax.set_ylabel("latency added by the relay (ms)")
-    ax.set_title("Added latency against concurrency, one daphne process")
+    ax.set_title(
+        "Added latency against concurrency, one daphne process"
+        + (" (dotted: the peers)" if peers else "")
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     ax2.plot(xs, [100 * lv["on_time_fraction"] for lv in levels], "o-", label="on time (%)")
@@ -108,6 +171,16 @@ def plot(results: dict[str, Any], path: Path) -> bool:
         "^--",
         label="delivered / offered (%)",
     )
+    for name, peer in peers.items():
+        pxs = [lv["streams"] for lv in peer["levels"]]
+        ax2.plot(
+            pxs,
+            [100 * lv["on_time_fraction"] for lv in peer["levels"]],
+            "o:",
+            lw=1,
+            ms=3,
+            label=f"{name}: on time (%)",
+        )
     ax2.set_xscale("log")
     ax2.set_xticks(xs, [str(x) for x in xs])
     ax2.set_ylim(0, 110)
