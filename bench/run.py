@@ -4,6 +4,7 @@ Starts the fake upstream, any peers asked for (`--peers`) and a daphne process (
 pinned to one core), sweeps concurrency levels over the site, the peers and the fake
 upstream itself, counts database statements per reply in a second daphne, opens idle streams
 in a third, prints everything against the targets, writes JSON and the latency plot.
+`--runs N` does all of that N times and summarises the runs.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import idle, load, queries, report, site
+from bench import idle, load, queries, repeat, report, site
 from bench.load import Site
 from bench.peers import PEERS
 from bench.peers.install import default_root, ensure
@@ -31,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def prepare(workdir: Path) -> tuple[int, str]:
-    """The bench database (this process uses it too) and a user's session."""
+    """The bench database (this process uses it too; one for all runs) and a user's session."""
     workdir.mkdir(parents=True, exist_ok=True)
     (HERE / "results").mkdir(exist_ok=True)
     site.setup_django(site.site_env(workdir, 0))
@@ -196,6 +197,9 @@ def parse_args() -> argparse.Namespace:
         "--peers-dir", type=Path, default=default_root(), help="where the peers' virtualenvs are"
     )
     parser.add_argument(
+        "--runs", type=int, default=1, help="repeat the whole run; report median and spread"
+    )
+    parser.add_argument(
         "--profile", default="", help="profile with py-spy: levels and/or idle, e.g. 50,idle"
     )
     parser.add_argument(
@@ -214,6 +218,8 @@ def parse_args() -> argparse.Namespace:
     unknown = set(args.peers) - set(PEERS)
     if unknown:
         parser.error(f"unknown peers: {', '.join(sorted(unknown))} (known: {', '.join(PEERS)})")
+    if args.runs < 1:
+        parser.error("--runs must be 1 or more")
     wanted = {x.strip() for x in args.profile.split(",") if x.strip()}
     args.profile_idle = "idle" in wanted
     args.profile = {int(x) for x in wanted - {"idle"}}
@@ -232,12 +238,22 @@ def main() -> None:
     started = time.monotonic()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="chatsite-bench-"))
     user_id, session = prepare(workdir)
-    results = run(args, workdir, user_id, session)
-    results["duration_s"] = round(time.monotonic() - started)
-    report.print_results(results)
-    _write(args.json, results)
-    if results["levels"] and report.plot(results, Path(args.plot)):
-        print(f"plot: {args.plot}")
+    runs: list[dict[str, Any]] = []
+    for i in range(args.runs):
+        if args.runs > 1:
+            print(f"\n=== run {i + 1} of {args.runs} ===", flush=True)
+        t0 = time.monotonic()
+        runs.append(run(args, workdir, user_id, session))
+        runs[-1]["duration_s"] = round(time.monotonic() - t0)
+        report.print_results(runs[-1])
+        _write(args.json, runs[0] if args.runs == 1 else {"runs": runs})
+    if args.runs > 1:
+        summary = repeat.summarise(runs)
+        total = round(time.monotonic() - started)
+        _write(args.json, {"runs": runs, "summary": summary, "duration_s": total})
+        repeat.print_summary(summary)
+    if runs[-1]["levels"] and report.plot(runs[-1], Path(args.plot)):
+        print(f"plot: {args.plot}" + (" (the last run)" if args.runs > 1 else ""))
     print(f"results: {args.json} ({round(time.monotonic() - started)} s)")
 
 
