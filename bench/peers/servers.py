@@ -170,13 +170,21 @@ def _ready(peer: Peer, health: str, t0: float) -> Peer:
 def _wait_health(peer: Peer, path: str, timeout: float) -> None:
     peer.process.wait_port(peer.port, timeout)
     deadline = time.monotonic() + timeout
-    status = 0
+    seen = "nothing"
     while time.monotonic() < deadline:
-        status, _ = _sync(_call(peer.port, "GET", path))
-        if status == 200:
-            return
+        if peer.process.popen.poll() is not None:
+            log = peer.process.log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{peer.name} exited while starting: {log}")
+        try:
+            status, _ = _sync(_call(peer.port, "GET", path))
+        except OSError as exc:  # listening, but not answering yet
+            seen = f"{type(exc).__name__}: {exc}"
+        else:
+            if status == 200:
+                return
+            seen = f"status {status}"
         time.sleep(0.25)
-    raise RuntimeError(f"{peer.name}: {path} answered {status} for {timeout:.0f} s")
+    raise RuntimeError(f"{peer.name}: {path} gave {seen} for {timeout:.0f} s")
 
 
 async def _call(
