@@ -1,5 +1,5 @@
 # The two commands of the README, and a few conveniences.
-.PHONY: run test bench lint format messages
+.PHONY: run test bench bench-peers lint format messages
 
 run:  ## set up and start the site on SQLite, in-memory channels, the demo model
 	scripts/run.sh
@@ -10,6 +10,10 @@ test:  ## set up and run the whole test suite (SQLite, then PostgreSQL + Redis)
 bench:  ## run the benchmark (see BENCHMARKS.md)
 	scripts/setup.sh bench
 	.venv/bin/python -m bench.run
+
+bench-peers:  ## the same with LiteLLM and Open WebUI side by side (installs them the first time)
+	scripts/setup.sh bench
+	.venv/bin/python -m bench.run --peers
 
 lint:  ## ruff (lint and format) and mypy (types of chat/ and chatsite/)
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy

@@ -13,6 +13,7 @@ streamed reply whose shape is set by the last message's content, a JSON spec:
 Each chunk's content is the stamp `<seq>:<time.time_ns() when written>|`, so a client that sees
 the text can tell every chunk's latency, however a relay splits or joins them. Pacing is on an
 absolute schedule (no drift); the stamp is taken at the write, so late writes stay honest.
+GET /v1/models lists the model names the site and the peers use (any name streams the same).
 GET /stats answers {"open", "idle", "waiting": {run: n}, "served", "chunks"}.
 """
 
@@ -40,6 +41,7 @@ ROLE = (
     b'"model":"bench","choices":[{"index":0,"delta":{"role":"assistant","content":""},'
     b'"finish_reason":null}]}\n\n'
 )
+MODELS = ("bench", "mock-gpt")  # what GET /v1/models lists: the site's name, the peers'
 GO_LEAD = 0.02  # seconds between POST /go and a run's first chunk
 MAX_WAIT = 120.0  # a stream waiting for its run's go gives up after this
 
@@ -59,6 +61,10 @@ def tail(tokens: int) -> bytes:
         b'"total_tokens":%d}}\n\n' % (tokens, tokens + 12)
     )
     return chunk(finish) + chunk(usage) + chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n"
+
+
+def _model(name: str) -> dict[str, object]:
+    return {"id": name, "object": "model", "created": 1732406400, "owned_by": "bench"}
 
 
 @dataclass
@@ -122,6 +128,8 @@ class FakeOpenAI:
             self.release.set()
             self.release = asyncio.Event()  # for idle streams opened later
             answer = {"ok": True}
+        elif method == "GET" and path.endswith("/models"):  # a peer asks which models exist
+            answer = {"object": "list", "data": [_model(m) for m in MODELS]}
         elif method == "GET" and path == "/stats":
             answer = {
                 "open": self.open,

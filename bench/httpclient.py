@@ -11,7 +11,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 STAMP = re.compile(rb"(\d+):(\d{16,20})\|")
@@ -102,13 +102,17 @@ async def request(
     path: str,
     headers: dict[str, str] | None = None,
     body: bytes = b"",
+    on_sent: Callable[[], None] | None = None,
 ) -> Response:
+    """Send a request and read the answer's head; `on_sent` is called in between."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
     lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     if body or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body)}")
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+    if on_sent:
+        on_sent()
     buf = b""
     while b"\r\n\r\n" not in buf:
         data = await reader.read(READ_SIZE)
@@ -171,10 +175,46 @@ async def read_site_events(response: Response, record: StreamRecord) -> None:
                 return
 
 
-async def read_upstream_events(response: Response, record: StreamRecord) -> None:
-    """Read the fake upstream's own stream (the direct connection) to its end."""
+async def read_openai_events(response: Response, record: StreamRecord) -> None:
+    """Read an OpenAI-style chat completion stream (the fake upstream's own, or a peer's) to
+    `data: [DONE]`: each `data:` line's JSON, the stamps taken from its choices' delta
+    content. Chunks without content are counted by kind (usage, error, other)."""
+    buf = b""
     async for now, payload in response.body_parts():
-        record.add_stamps(payload, now)
-        if b"[DONE]" in payload:
-            record.ended = True
-            return
+        buf += payload
+        if b"\r" in buf:  # CRLF line ends (a trailing CR waits for its LF)
+            buf = buf.replace(b"\r\n", b"\n")
+        if b"\n\n" not in buf:
+            continue
+        *frames, buf = buf.split(b"\n\n")
+        for frame in frames:
+            for line in frame.split(b"\n"):
+                if not line.startswith(b"data:"):
+                    continue
+                data = line[5:].strip()
+                if data == b"[DONE]":
+                    record.ended = True
+                    return
+                kind = _add_openai_chunk(record, data, now)
+                record.events[kind] = record.events.get(kind, 0) + 1
+
+
+def _add_openai_chunk(record: StreamRecord, data: bytes, now: int) -> str:
+    """Take the stamps out of one chunk's content; returns what kind of chunk it was."""
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        return "unparsed"
+    if not isinstance(chunk, dict):
+        return "unparsed"
+    if "error" in chunk:
+        return "error"
+    text = "".join(
+        str((c.get("delta") or {}).get("content") or "")
+        for c in chunk.get("choices") or ()
+        if isinstance(c, dict)
+    )
+    if text:
+        record.add_stamps(text.encode(), now)
+        return "delta"
+    return "usage" if chunk.get("usage") else "other"

@@ -16,7 +16,8 @@ from pathlib import Path
 from bench import profile
 from bench.httpclient import Response, StreamRecord, request
 from bench.load import Site, relay_reply, upstream_call
-from bench.site import cpu_seconds, new_conversations, open_fds, rss_kb, site_headers, spec, threads
+from bench.procstat import cpu_seconds, open_fds, rss_kb, threads
+from bench.site import new_conversations, site_headers, spec
 from bench.stats import percentile
 
 IDLE_SECONDS = 600.0

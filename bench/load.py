@@ -1,29 +1,26 @@
-"""The load client: replies through the site and straight from the fake upstream.
+"""The load client: replies through the site, a peer, or straight from the fake upstream.
 
 A *first-delta round* starts N replies at once and times each from its POST to its first
 delta. A *steady round* opens N streams first, then lets the fake upstream start them all
 together (spread over one token interval), so it measures relaying, not connection setup.
 The same rounds are run against the fake upstream directly: that is the baseline the
-"added" latencies subtract.
+"added" latencies subtract. The site's event stream and the OpenAI-style streams (the fake
+upstream's own, the peers') each have their reader; both take the stamps from the text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bench.httpclient import StreamRecord, read_site_events, read_upstream_events, request
-from bench.site import (
-    cpu_seconds,
-    machine_cpu_seconds,
-    new_conversations,
-    site_headers,
-    spec,
-)
+from bench.httpclient import StreamRecord, read_openai_events, read_site_events, request
+from bench.procstat import cpu_seconds, machine_cpu_seconds, tree_cpu_seconds
+from bench.site import new_conversations, site_headers, spec
 
 
 @dataclass
@@ -41,8 +38,8 @@ class Round:
     records: list[StreamRecord]
     errors: list[str]
     expected: int  # stamps offered
-    server_cpu_s: float  # daphne CPU over the whole round (setup, stream, save)
-    stream_cpu_s: float  # daphne CPU from the start signal to the last end
+    server_cpu_s: float  # the server's CPU over the whole round (setup, stream, save)
+    stream_cpu_s: float  # the server's CPU from the start signal to the last end
     harness_cpu_s: float  # load client + fake upstream CPU over the round
     wall_s: float
     stream_wall_s: float = 0.0
@@ -78,25 +75,77 @@ async def relay_reply(
     return record
 
 
-async def direct_reply(
-    site: Site, fields: dict[str, object], ready: Ready | None, limit_s: float
+@dataclass
+class OpenAIEndpoint:
+    """Where to ask for a streamed OpenAI-style chat completion: the fake upstream itself (the
+    direct baseline) or a peer relaying it."""
+
+    port: int
+    path: str = "/v1/chat/completions"
+    headers: dict[str, str] = field(default_factory=dict)
+    model: str = "bench"
+
+
+async def openai_reply(
+    endpoint: OpenAIEndpoint, fields: dict[str, object], ready: Ready | None, limit_s: float
 ) -> StreamRecord:
+    """One streamed completion whose user message is the fake upstream's spec. `ready` is
+    called once the request is sent (a relay may hold its headers back until the first
+    chunk; a steady round then waits for the fake upstream to hold every request)."""
     record = StreamRecord(started_ns=time.time_ns())
     payload = {
-        "model": "bench",
+        "model": endpoint.model,
         "stream": True,
         "messages": [{"role": "user", "content": json.dumps(fields)}],
     }
-    headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+    headers = {
+        **endpoint.headers,
+        "Content-Type": "application/json",
+        "Accept": "text/event-stream",
+    }
     body = json.dumps(payload).encode()
-    stream = await request(site.upstream_port, "POST", "/v1/chat/completions", headers, body)
+    stream = await request(endpoint.port, "POST", endpoint.path, headers, body, on_sent=ready)
     try:
-        if ready:
-            ready()
-        await asyncio.wait_for(read_upstream_events(stream, record), limit_s)
+        if stream.status != 200:
+            raise RuntimeError(f"POST {endpoint.path} answered {stream.status}")
+        await asyncio.wait_for(read_openai_events(stream, record), limit_s)
     finally:
         stream.close()
     return record
+
+
+ReplyFn = Callable[[dict[str, object], Ready | None, float], Awaitable[StreamRecord]]
+
+
+@dataclass
+class Endpoint:
+    """One thing the load client measures. `replies(n)` prepares n replies (the site needs a
+    conversation each); `pid` is the server process whose CPU (its tree's) counts, None for
+    the fake upstream itself."""
+
+    name: str
+    pid: int | None
+    replies: Callable[[int], list[ReplyFn]]
+
+
+def site_endpoint(site: Site) -> Endpoint:
+    def replies(n: int) -> list[ReplyFn]:
+        conversations = new_conversations(site.user_id, n)
+        return [functools.partial(relay_reply, site, c) for c in conversations]
+
+    return Endpoint("site", site.daphne_pid, replies)
+
+
+def openai_endpoint(name: str, pid: int | None, target: OpenAIEndpoint) -> Endpoint:
+    return Endpoint(name, pid, lambda n: [functools.partial(openai_reply, target)] * n)
+
+
+def direct_endpoint(site: Site) -> Endpoint:
+    return openai_endpoint("direct", None, OpenAIEndpoint(site.upstream_port))
+
+
+def server_cpu(endpoint: Endpoint) -> float:
+    return tree_cpu_seconds(endpoint.pid) if endpoint.pid else 0.0
 
 
 async def upstream_call(site: Site, method: str, path: str, body: object = None) -> object:
@@ -114,17 +163,17 @@ def harness_cpu(site: Site) -> float:
 
 async def run_round(
     site: Site,
+    endpoint: Endpoint,
     n: int,
     *,
     tokens: int,
     delay_ms: float,
-    direct: bool,
     steady: bool,
     tag: str,
     on_start: Ready | None = None,
 ) -> Round:
     """N replies at once; steady=True holds them until all are open, then starts them."""
-    conversations = [] if direct else new_conversations(site.user_id, n)
+    replies = endpoint.replies(n)
     timeout = tokens * delay_ms / 1000 + 60
     opened = asyncio.Event()
     count = 0
@@ -139,12 +188,10 @@ async def run_round(
         fields: dict[str, object] = {"tokens": tokens, "delay_ms": delay_ms}
         if steady:
             fields.update(run=tag, phase_ms=round(i * delay_ms / n, 3))
-        if direct:
-            return direct_reply(site, fields, ready, timeout)
-        return relay_reply(site, conversations[i], fields, ready, timeout)
+        return replies[i](fields, ready, timeout)
 
     machine0 = machine_cpu_seconds()
-    cpu0, harness0, t0 = cpu_seconds(site.daphne_pid), harness_cpu(site), time.monotonic()
+    cpu0, harness0, t0 = server_cpu(endpoint), harness_cpu(site), time.monotonic()
     tasks = [asyncio.ensure_future(reply(i)) for i in range(n)]
     cpu_go, t_go = cpu0, t0
     if steady:
@@ -156,11 +203,11 @@ async def run_round(
                 task.cancel()
         if on_start:
             on_start()
-        cpu_go, t_go = cpu_seconds(site.daphne_pid), time.monotonic()
+        cpu_go, t_go = server_cpu(endpoint), time.monotonic()
         await upstream_call(site, "POST", "/go", {"run": tag})
     results = await asyncio.gather(*tasks, return_exceptions=True)
     await asyncio.sleep(0.05)  # let the server finish its after-end bookkeeping
-    cpu1, harness1, t1 = cpu_seconds(site.daphne_pid), harness_cpu(site), time.monotonic()
+    cpu1, harness1, t1 = server_cpu(endpoint), harness_cpu(site), time.monotonic()
     ours = cpu1 - cpu0 + harness1 - harness0
     records = [r for r in results if isinstance(r, StreamRecord)]
     errors = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
@@ -187,8 +234,8 @@ async def _all_waiting(site: Site, tag: str, n: int, opened: asyncio.Event) -> N
         await asyncio.sleep(0.02)
 
 
-async def idle_baseline(site: Site, seconds: float = 2.0) -> float:
-    """Daphne's CPU use while nothing happens (the sweeper and such), as a fraction."""
-    cpu0, t0 = cpu_seconds(site.daphne_pid), time.monotonic()
+async def idle_baseline(pid: int, seconds: float = 2.0) -> float:
+    """A server's CPU use while nothing happens (timers, sweepers), as a fraction of a core."""
+    cpu0, t0 = tree_cpu_seconds(pid), time.monotonic()
     await asyncio.sleep(seconds)
-    return (cpu_seconds(site.daphne_pid) - cpu0) / (time.monotonic() - t0)
+    return (tree_cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)

@@ -1,8 +1,10 @@
 """The relay benchmark in one command: `python -m bench.run` (see BENCHMARKS.md).
 
-Starts the fake upstream and a daphne process (pinned to its own core), sweeps concurrency
-levels, counts database statements per reply in a second daphne, opens idle streams in a
-third, prints everything against the targets, writes JSON and the latency plot.
+Starts the fake upstream, any peers asked for (`--peers`) and a daphne process (all servers
+pinned to one core), sweeps concurrency levels over the site, the peers and the fake
+upstream itself, counts database statements per reply in a second daphne, opens idle streams
+in a third, prints everything against the targets, writes JSON and the latency plot.
+`--runs N` does all of that N times and summarises the runs.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
+import os
 import platform
 import subprocess
 import sys
@@ -19,129 +21,43 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import idle, load, profile, queries, report, site
-from bench.load import Round, Site
-from bench.stats import summarise_level
+from bench import idle, load, queries, repeat, report, site
+from bench.load import Site
+from bench.peers import PEERS
+from bench.peers.install import default_root, ensure
+from bench.peers.servers import Peer, start
+from bench.sweep import Lineup, quiet, sweep
 
 HERE = Path(__file__).resolve().parent
-FIRST_TOKENS = 50  # replies of the first-delta rounds: only their start matters
 
 
-def rounds_for(n: int) -> tuple[int, int]:
-    """(first-delta rounds, steady rounds) at n streams: enough samples, bounded time."""
-    first = 20 if n == 1 else max(2, math.ceil(20 / n))
-    steady = 5 if n == 1 else (2 if n <= 50 else 1)
-    return first, steady
-
-
-async def sweep(s: Site, args: argparse.Namespace, out: dict[str, Any]) -> None:
-    tag = iter(range(1_000_000))
-    for _ in range(3):  # warm-up: imports, caches, the first connections
-        await load.run_round(s, 2, tokens=20, delay_ms=1, direct=False, steady=False, tag="w")
-    out["idle_server_core_utilisation"] = await load.idle_baseline(s)
-    for n in args.levels:
-        quiet(s, args)
-        first_rounds, steady_rounds = rounds_for(n)
-        fr: list[Round] = []
-        fd: list[Round] = []
-        sr: list[Round] = []
-        sd: list[Round] = []
-        for _ in range(first_rounds):
-            fr.append(await _first(s, n, args, direct=False))
-            fd.append(await _first(s, n, args, direct=True))
-            await asyncio.sleep(0.1)
-        for _ in range(steady_rounds):
-            sr.append(await _steady(s, n, args, False, f"r{next(tag)}"))
-            await asyncio.sleep(0.3)
-        sd.append(await _steady(s, n, args, True, f"d{next(tag)}"))
-        level = summarise_level(n, fr, fd, sr, sd)
-        out["levels"].append(level)
-        print(
-            f"{n:>4} streams: first delta +{level['first_delta_added_ms']['p50']:.1f} ms, "
-            f"per delta +{level['delta_added_ms']['p50']:.3f}/"
-            f"{level['delta_added_ms']['p99']:.2f} ms (p50/p99), "
-            f"on time {100 * level['on_time_fraction']:.1f} %, "
-            f"CPU {level['server_cpu_ms_per_delta']:.3f} ms/delta",
-            flush=True,
-        )
-        if n in args.profile:
-            out["profiles"][str(n)] = await _profiled(s, n, args, f"p{next(tag)}")
-
-
-def quiet(s: Site, args: argparse.Namespace) -> None:
-    """Other work on this machine skews every number: wait for it to calm down (bounded)."""
-    if args.patience > 0:
-        site.wait_quiet([s.daphne_pid, s.upstream_pid], args.quiet_limit, args.patience)
-
-
-async def _first(s: Site, n: int, args: argparse.Namespace, direct: bool) -> Round:
-    """N replies at once, each timed from its POST to its first text."""
-    return await load.run_round(
-        s, n, tokens=FIRST_TOKENS, delay_ms=args.delay_ms, direct=direct, steady=False, tag="f"
-    )
-
-
-async def _steady(s: Site, n: int, args: argparse.Namespace, direct: bool, tag: str) -> Round:
-    return await load.run_round(
-        s, n, tokens=args.tokens, delay_ms=args.delay_ms, direct=direct, steady=True, tag=tag
-    )
-
-
-async def _profiled(s: Site, n: int, args: argparse.Namespace, tag: str) -> dict[str, object]:
-    """One more steady round at n streams, sampled by py-spy from its start signal."""
-    stem = HERE / "results" / f"profile-{n}"
-    seconds = args.tokens * args.delay_ms / 1000 + 0.5
-    samplers: list[subprocess.Popen[bytes]] = []
-
-    def started() -> None:
-        samplers.extend(profile.start(s.daphne_pid, stem, seconds))
-
-    rnd = await load.run_round(
-        s,
-        n,
-        tokens=args.tokens,
-        delay_ms=args.delay_ms,
-        direct=False,
-        steady=True,
-        tag=tag,
-        on_start=started,
-    )
-    for sampler in samplers:
-        await asyncio.to_thread(sampler.wait, 60)
-    summary = profile.summarise(stem.with_suffix(".txt"))
-    delivered = sum(len(r.recv) for r in rnd.records)
-    summary["stream_cpu_ms_per_delta"] = round(1000 * rnd.stream_cpu_s / max(1, delivered), 3)
-    summary["flamegraph"] = str(stem.with_suffix(".svg").relative_to(HERE.parent))
-    return summary
-
-
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    site.raise_fd_limit()
-    site.pin_self()
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="chatsite-bench-"))
+def prepare(workdir: Path) -> tuple[int, str]:
+    """The bench database (this process uses it too; one for all runs) and a user's session."""
     workdir.mkdir(parents=True, exist_ok=True)
     (HERE / "results").mkdir(exist_ok=True)
+    site.setup_django(site.site_env(workdir, 0))
+    return site.login_session()
+
+
+def run(args: argparse.Namespace, workdir: Path, user_id: int, session: str) -> dict[str, Any]:
+    """One whole run: every process started afresh (Open WebUI on a new data folder)."""
     up_port, port = site.free_port(), site.free_port()
     args.upstream_port = up_port
     env = site.site_env(workdir, up_port)
-    site.setup_django(env)
-    user_id, session = site.login_session()
     out: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": _machine(),
         "code": _code_version(),
         "settings": {"tokens": args.tokens, "delay_ms": args.delay_ms, "levels": args.levels},
         "levels": [],
+        "direct": [],
+        "peers": {},
         "profiles": {},
     }
     upstream = site.start_upstream(workdir, up_port)
     try:
-        daphne = site.start_daphne(env, port)
-        s = Site(port, up_port, session, user_id, daphne.pid, upstream.pid)
-        try:
-            asyncio.run(sweep(s, args, out))
-        finally:
-            daphne.stop()
+        s = Site(port, up_port, session, user_id, 0, upstream.pid)
+        _sweep_all(args, workdir, env, s, out)
         if not args.skip_queries:
             out["queries"] = _with_daphne(env, upstream, session, user_id, "queries", args)
             print(f"queries: {[(c['tokens'], c['writes']) for c in out['queries']['cases']]}")
@@ -150,6 +66,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         upstream.stop()
     return out
+
+
+def _sweep_all(
+    args: argparse.Namespace,
+    workdir: Path,
+    env: dict[str, str],
+    s: Site,
+    out: dict[str, Any],
+) -> None:
+    """The sweep, with the peers (started first: they take a while) and one daphne."""
+    peers: list[Peer] = []
+    daphne: site.Process | None = None
+    try:
+        for name in args.peers:
+            print(f"starting {name} ...", flush=True)
+            peers.append(start(name, args.peers_dir, workdir, args.upstream_port))
+            print(f"  {name} ready after {peers[-1].started_s:.1f} s", flush=True)
+        daphne = site.start_daphne(env, s.port)
+        s.daphne_pid = daphne.pid
+        relays = [load.site_endpoint(s)]
+        for peer in peers:
+            relays.append(load.openai_endpoint(peer.name, peer.pid, peer.endpoint()))
+            out["peers"][peer.name] = {**peer.describe(), "levels": []}
+        asyncio.run(sweep(Lineup(s, relays, load.direct_endpoint(s)), args, out))
+    finally:
+        if daphne:
+            daphne.stop()
+        for peer in peers:
+            peer.stop()
 
 
 def _with_daphne(
@@ -168,11 +113,12 @@ def _with_daphne(
         phase_env.update(DJANGO_SETTINGS_MODULE="bench.settings", BENCH_QUERY_LOG=str(log))
     daphne = site.start_daphne(phase_env, port, f"daphne-{phase}")
     s = Site(port, args.upstream_port, session, user_id, daphne.pid, upstream.pid)
+    relay = load.site_endpoint(s)
 
     async def go() -> dict[str, Any]:
-        quiet(s, args)
+        quiet_for(s, args)
         for _ in range(3):
-            await load.run_round(s, 1, tokens=20, delay_ms=1, direct=False, steady=False, tag="w")
+            await load.run_round(s, relay, 1, tokens=20, delay_ms=1, steady=False, tag="w")
         if phase == "queries":
             return await queries.count_queries(s, log)
         stem = HERE / "results" / "profile-idle" if args.profile_idle else None
@@ -187,6 +133,10 @@ def _with_daphne(
     log_text = daphne.log_path.read_text(errors="replace")
     result["sweeper_interrupted"] = log_text.count("interrupted: its generation stopped")
     return result
+
+
+def quiet_for(s: Site, args: argparse.Namespace) -> None:
+    quiet(Lineup(s, [load.site_endpoint(s)], load.direct_endpoint(s)), args)
 
 
 def _code_version() -> dict[str, str]:
@@ -212,8 +162,6 @@ def _machine() -> dict[str, Any]:
         ),
         platform.processor(),
     )
-    import os
-
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -222,10 +170,12 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    code = site.rerun_in_own_session("bench.run", sys.argv[1:])
-    if code is not None:
-        raise SystemExit(code)
+def _write(path: str, results: dict[str, Any]) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(results, indent=1, default=str))
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmark the reply relay (BENCHMARKS.md).")
     parser.add_argument("--levels", default="1,5,10,20,50,100", help="concurrent streams")
     parser.add_argument("--tokens", type=int, default=200)
@@ -235,6 +185,20 @@ def main() -> None:
         "--idle-budget", type=float, default=180, help="seconds allowed for opening them"
     )
     parser.add_argument("--skip-queries", action="store_true")
+    parser.add_argument(
+        "--peers",
+        nargs="?",
+        const=",".join(PEERS),
+        default="",
+        help=f"measure peers too, in the same sweep: all, or some of {','.join(PEERS)} "
+        "(installed into their own virtualenvs first if need be)",
+    )
+    parser.add_argument(
+        "--peers-dir", type=Path, default=default_root(), help="where the peers' virtualenvs are"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="repeat the whole run; report median and spread"
+    )
     parser.add_argument(
         "--profile", default="", help="profile with py-spy: levels and/or idle, e.g. 50,idle"
     )
@@ -250,18 +214,47 @@ def main() -> None:
     parser.add_argument("--plot", default=str(HERE / "latency.png"))
     args = parser.parse_args()
     args.levels = [int(x) for x in args.levels.split(",") if x]
+    args.peers = [x.strip() for x in args.peers.split(",") if x.strip()]
+    unknown = set(args.peers) - set(PEERS)
+    if unknown:
+        parser.error(f"unknown peers: {', '.join(sorted(unknown))} (known: {', '.join(PEERS)})")
+    if args.runs < 1:
+        parser.error("--runs must be 1 or more")
     wanted = {x.strip() for x in args.profile.split(",") if x.strip()}
     args.profile_idle = "idle" in wanted
     args.profile = {int(x) for x in wanted - {"idle"}}
+    return args
+
+
+def main() -> None:
+    code = site.rerun_in_own_session("bench.run", sys.argv[1:])
+    if code is not None:
+        raise SystemExit(code)
+    args = parse_args()
+    for name in args.peers:  # quick when they are installed already
+        ensure(PEERS[name], args.peers_dir)
+    site.raise_fd_limit()
+    site.pin_self()
     started = time.monotonic()
-    results = run(args)
-    results["duration_s"] = round(time.monotonic() - started)
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(results, indent=1, default=str))
-    report.print_results(results)
-    if results["levels"] and report.plot(results, Path(args.plot)):
-        print(f"plot: {args.plot}")
-    print(f"results: {args.json} ({results['duration_s']} s)")
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="chatsite-bench-"))
+    user_id, session = prepare(workdir)
+    runs: list[dict[str, Any]] = []
+    for i in range(args.runs):
+        if args.runs > 1:
+            print(f"\n=== run {i + 1} of {args.runs} ===", flush=True)
+        t0 = time.monotonic()
+        runs.append(run(args, workdir, user_id, session))
+        runs[-1]["duration_s"] = round(time.monotonic() - t0)
+        report.print_results(runs[-1])
+        _write(args.json, runs[0] if args.runs == 1 else {"runs": runs})
+    if args.runs > 1:
+        summary = repeat.summarise(runs)
+        total = round(time.monotonic() - started)
+        _write(args.json, {"runs": runs, "summary": summary, "duration_s": total})
+        repeat.print_summary(summary)
+    if runs[-1]["levels"] and report.plot(runs[-1], Path(args.plot)):
+        print(f"plot: {args.plot}" + (" (the last run)" if args.runs > 1 else ""))
+    print(f"results: {args.json} ({round(time.monotonic() - started)} s)")
 
 
 if __name__ == "__main__":

@@ -20,13 +20,14 @@ import sys
 import time
 from pathlib import Path
 
+from bench.procstat import machine_cpu_seconds, tree_cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_CPUS = {0}
 HARNESS_CPUS = {1}
 NICE = -20  # favour the measured processes over other work on the machine (root only)
 CSRF = "b" * 32
 MODEL = "openai:bench"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -74,29 +75,16 @@ def rerun_in_own_session(module: str, argv: list[str]) -> int | None:
         return child.wait()
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a whole process (threads included, live or ended)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def machine_cpu_seconds() -> float:
-    """CPU time spent by every process on the machine (all cores), from /proc/stat."""
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
-
-
 def wait_quiet(own_pids: list[int], limit: float = 0.15, patience: float = 300.0) -> float:
     """Wait (at most `patience` s) until processes other than ours use under `limit` cores
     over a one-second window; returns the foreign load last seen, in cores."""
     deadline = time.monotonic() + patience
     waited = False
     while True:
-        own = sum(cpu_seconds(p) for p in own_pids) + _self_cpu()
+        own = sum(tree_cpu_seconds(p) for p in own_pids) + _self_cpu()
         machine, t0 = machine_cpu_seconds(), time.monotonic()
         time.sleep(1.0)
-        own = sum(cpu_seconds(p) for p in own_pids) + _self_cpu() - own
+        own = sum(tree_cpu_seconds(p) for p in own_pids) + _self_cpu() - own
         foreign = (machine_cpu_seconds() - machine - own) / (time.monotonic() - t0)
         if foreign < limit or time.monotonic() > deadline:
             if waited:
@@ -112,33 +100,21 @@ def _self_cpu() -> float:
     return times.user + times.system
 
 
-def status_field(pid: int, name: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(name + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def rss_kb(pid: int) -> int:
-    return status_field(pid, "VmRSS")
-
-
-def threads(pid: int) -> int:
-    return status_field(pid, "Threads")
-
-
-def open_fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
 class Process:
-    def __init__(self, name: str, args: list[str], env: dict[str, str], cpus: set[int]) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        cpus: set[int],
+        cwd: Path = ROOT,
+    ) -> None:
         self.name = name
         self.log_path = Path(env["BENCH_WORKDIR"]) / f"{name}.log"
         self.log = self.log_path.open("wb")
         self.popen = subprocess.Popen(
             args,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -160,14 +136,24 @@ class Process:
         raise RuntimeError(f"{self.name} did not listen on {port}")
 
     def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM to the process group it leads (it and any children it started), then
+        SIGKILL after `timeout` seconds."""
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
+            self._signal_group(signal.SIGTERM)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.popen.kill()
+                self._signal_group(signal.SIGKILL)
                 self.popen.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)  # children left behind, if any
         self.log.close()
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        try:
+            os.killpg(self.pid, sig)
+        except ProcessLookupError:
+            self.popen.send_signal(sig)
 
 
 def site_env(

@@ -110,3 +110,28 @@ def _rate(rounds: list[Round], field: str) -> float:
             count += len(stamps) - 1
             span += (max(stamps) - min(stamps)) / 1e9
     return count / span if span else math.nan
+
+
+def summarise_direct(
+    n: int, first_direct: list[Round], steady_direct: list[Round]
+) -> dict[str, object]:
+    """The baseline at one level: the fake upstream's own latencies, read by the load client
+    (what every relay's "added" numbers subtract)."""
+    ttfd, lat = first_delta_ms(first_direct), chunk_latency_ms(steady_direct)
+    p50 = percentile(lat, 50)
+    offered = sum(r.expected for r in steady_direct)
+    harness = sum(r.harness_cpu_s for r in steady_direct)
+    return {
+        "streams": n,
+        "first_delta_ms": {"p50": percentile(ttfd, 50), "p99": percentile(ttfd, 99)},
+        "delta_ms": {q: percentile(lat, v) for q, v in (("p50", 50), ("p99", 99))},
+        "offered": offered,
+        "delivered": len(lat),
+        "on_time_fraction": (
+            sum(1 for v in lat if v - p50 <= ON_TIME_MS) / offered if offered else math.nan
+        ),
+        "offered_per_s": _rate(steady_direct, "sent"),
+        "delivered_per_s": _rate(steady_direct, "recv"),
+        "harness_core_utilisation": harness / max(1e-9, sum(r.wall_s for r in steady_direct)),
+        "errors": [e for rnd in first_direct + steady_direct for e in rnd.errors][:5],
+    }
