@@ -17,11 +17,11 @@ from django.test import Client
 from django.urls import reverse
 
 from chat.models import Endpoint
-from tests.conftest import Daphne
-from tests.fakes.relay import live_user, relay  # noqa: F401
-from tests.fakes.upstream import FakeUpstream
-from tests.sseclient import SiteClient
-from tests.testenv import FAKE_URL
+from tests.support.clients import SiteClient
+from tests.support.daphne import Daphne
+from tests.support.fakes.upstream import FakeUpstream
+from tests.support.reply_checks import ask_and_read, live_user  # noqa: F401
+from tests.support.testenv import FAKE_URL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -118,7 +118,7 @@ def test_an_endpoint_added_in_the_admin_streams_a_reply_without_a_restart(
 
 def test_reasoning_from_an_admin_endpoint_is_kept_apart(admin: Client, site: SiteClient) -> None:
     endpoint = add_endpoint(admin)
-    saved = relay(site, f"ep{endpoint.pk}:oa-t-ollama-reasoning")
+    saved = ask_and_read(site, f"ep{endpoint.pk}:oa-t-ollama-reasoning")
     assert saved["content"] == "Hello!"
     assert saved["reasoning"] == "Hmm, a greeting. Reply kindly."
 
@@ -135,12 +135,12 @@ def test_editing_without_a_key_keeps_it_and_a_new_key_applies_at_once(
         "DeepSeek"
     ]
     assert f"ep{endpoint.pk}:oa-plain" not in {m["id"] for m in models(site)}
-    relay(site, f"ep{endpoint.pk}:oa-code")
+    ask_and_read(site, f"ep{endpoint.pk}:oa-code")
     assert fake_upstream.requests_for("oa-code")[-1].headers["authorization"] == f"Bearer {KEY}"
 
     response = admin.post(change, form(label="DeepSeek", api_key=NEW_KEY, model_names="oa-code"))
     assert response.status_code == 302
-    relay(site, f"ep{endpoint.pk}:oa-code")
+    ask_and_read(site, f"ep{endpoint.pk}:oa-code")
     assert fake_upstream.requests_for("oa-code")[-1].headers["authorization"] == f"Bearer {NEW_KEY}"
     page = admin.get(change).content.decode()
     assert NEW_KEY not in page and KEY not in page
@@ -164,7 +164,7 @@ def test_a_key_the_upstream_quotes_back_is_redacted_from_the_error(
     admin: Client, site: SiteClient, daphne: Daphne
 ) -> None:
     endpoint = add_endpoint(admin, model_names="oa-t-key-echo")
-    saved = relay(site, f"ep{endpoint.pk}:oa-t-key-echo")
+    saved = ask_and_read(site, f"ep{endpoint.pk}:oa-t-key-echo")
     assert saved["status"] == "error"
     assert "Invalid API key: [redacted]" in saved["error"]
     assert KEY not in json.dumps(saved)

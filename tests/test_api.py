@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from chat.models import Conversation
-from tests.conftest import JsonApi
+from tests.support.clients import JsonApi
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chat.models import Conversation, Message
-from tests.conftest import JsonApi
+from tests.support.clients import JsonApi
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

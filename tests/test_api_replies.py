@@ -11,7 +11,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from chat.models import Conversation, Message, UserLimits
-from tests.conftest import JsonApi, finished_exchange, streaming_reply
+from tests.support.clients import JsonApi
+from tests.support.rows import finished_exchange, streaming_reply
 
 # The async views reach the database from worker threads: rows must be committed.
 pytestmark = [

@@ -15,7 +15,7 @@ from chat.models import Conversation, Message
 from chat.replies import checkpoints, store
 from chat.replies.feed import Feed
 from chat.server.process import state
-from tests.conftest import streaming_reply
+from tests.support.rows import streaming_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,9 +10,10 @@ import pytest
 from django.contrib.auth.models import User
 
 from chat.models import Message
-from tests.conftest import Daphne, login_session, wait_for
-from tests.fakes.upstream import FakeUpstream
-from tests.sseclient import Event, SiteClient
+from tests.support.clients import Event, SiteClient, login_session
+from tests.support.daphne import Daphne
+from tests.support.fakes.upstream import FakeUpstream
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

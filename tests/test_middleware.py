@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from chat.server import middleware
-from tests.conftest import Daphne
-from tests.sseclient import SiteClient
+from tests.support.clients import SiteClient
+from tests.support.daphne import Daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

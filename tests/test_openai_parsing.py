@@ -11,7 +11,7 @@ import pytest
 from chat.providers.base import Event, Finish, ReasoningDelta, TextDelta, Usage
 from chat.providers.errors import UpstreamError
 from chat.providers.openai import _State, parse_openai_body
-from tests.fakes.upstream import openai_chunk, split_bytes
+from tests.support.fakes.upstream import openai_chunk, split_bytes
 
 PROVIDER = "OpenAI"
 

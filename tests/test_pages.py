@@ -12,7 +12,7 @@ from pytest_django.fixtures import Settings
 
 from chat.models import Conversation, Message
 from chat.render import render_markdown, render_plain
-from tests.conftest import PASSWORD
+from tests.support.clients import PASSWORD
 
 
 def _strings(html: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Anthropic Messages, relayed through the real site.
+"""Anthropic Messages, streamed through the real site.
 
 Every transcript is replayed as written, one byte per write, and one UTF-8 character per
 write; the saved reply must hold exactly what the transcript does.
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.anthropic_scenarios import TRANSCRIPTS
-from tests.fakes.relay import SPLITS, check_reply, live_user, relay  # noqa: F401
-from tests.sseclient import SiteClient
+from tests.support.clients import SiteClient
+from tests.support.fakes.anthropic_scenarios import TRANSCRIPTS
+from tests.support.reply_checks import SPLITS, ask_and_read, check_reply, live_user  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,4 +19,4 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("name", list(TRANSCRIPTS))
 def test_transcript_becomes_the_saved_reply(site: SiteClient, name: str, split: str) -> None:
     _scenario, expected = TRANSCRIPTS[name]
-    check_reply(relay(site, f"anthropic:{name}{split}"), expected)
+    check_reply(ask_and_read(site, f"anthropic:{name}{split}"), expected)

@@ -15,11 +15,11 @@ from chat.providers.gemini import parse_gemini_error
 from chat.providers.http import ErrorBody, ErrorParser, http_error
 from chat.providers.openai import parse_openai_error
 from chat.providers.spark import frame_error, parse_handshake_error
-from tests.fakes.anthropic_scenarios import SCENARIOS as ANTHROPIC
-from tests.fakes.compat_transcripts import TRANSCRIPTS as COMPAT
-from tests.fakes.gemini_scenarios import SCENARIOS as GEMINI
-from tests.fakes.openai_scenarios import SCENARIOS as OPENAI
-from tests.fakes.upstream import Scenario
+from tests.support.fakes.anthropic_scenarios import SCENARIOS as ANTHROPIC
+from tests.support.fakes.compat_transcripts import TRANSCRIPTS as COMPAT
+from tests.support.fakes.gemini_scenarios import SCENARIOS as GEMINI
+from tests.support.fakes.openai_scenarios import SCENARIOS as OPENAI
+from tests.support.fakes.upstream import Scenario
 
 
 def classify(scenario: object, parser: ErrorParser) -> UpstreamError:

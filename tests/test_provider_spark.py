@@ -1,4 +1,4 @@
-"""iFlytek Spark over WebSocket, relayed through the real site, against a real WebSocket server.
+"""iFlytek Spark over WebSocket, streamed through the real site, against a real WebSocket server.
 
 Every transcript is replayed frame by frame, each frame fragmented one byte per WebSocket
 frame, and one UTF-8 character per frame; the saved reply must hold what the transcript does.
@@ -19,12 +19,12 @@ from websockets.asyncio.client import connect
 from chat.models import Endpoint
 from chat.providers.base import ChatRequest, TextDelta, Timeouts, Turn
 from chat.providers.spark import SparkProvider, chat_url, sign_url
-from tests.fakes.relay import SPLITS, check_reply, live_user, relay  # noqa: F401
-from tests.fakes.spark_scenarios import TRANSCRIPTS
-from tests.fakes.spark_upstream import LOGGER, REFUSALS, SparkUpstream
-from tests.fakes.wire import failed
-from tests.sseclient import SiteClient
-from tests.testenv import SPARK_PORT, TEST_KEYS
+from tests.support.clients import SiteClient
+from tests.support.fakes.spark_scenarios import TRANSCRIPTS
+from tests.support.fakes.spark_upstream import LOGGER, REFUSALS, SparkUpstream
+from tests.support.fakes.wire import failed
+from tests.support.reply_checks import SPLITS, ask_and_read, check_reply, live_user  # noqa: F401
+from tests.support.testenv import SPARK_PORT, TEST_KEYS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +35,7 @@ def test_transcript_becomes_the_saved_reply(
     site: SiteClient, spark_upstream: SparkUpstream, name: str, split: str
 ) -> None:
     _scenario, expected = TRANSCRIPTS[name]
-    check_reply(relay(site, f"spark:{name}{split}"), expected)
+    check_reply(ask_and_read(site, f"spark:{name}{split}"), expected)
 
 
 # --- The signed URL -------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def test_a_url_without_a_path_takes_the_path_of_its_domain() -> None:
 def test_every_connection_is_signed_for_now_and_for_its_host(
     site: SiteClient, spark_upstream: SparkUpstream
 ) -> None:
-    check_reply(relay(site, "spark:sp-plain"), TRANSCRIPTS["sp-plain"][1])
+    check_reply(ask_and_read(site, "spark:sp-plain"), TRANSCRIPTS["sp-plain"][1])
     rec = spark_upstream.requests_for("sp-plain")[-1]
     assert rec.path == "/v3.5/chat"
     assert rec.query["host"] == rec.host == f"127.0.0.1:{SPARK_PORT}"
@@ -137,7 +137,7 @@ def test_a_refused_handshake_is_reported_with_its_body(
 ) -> None:
     endpoint = spark_endpoint(path)
     status = int(path.split("/")[2])
-    saved = relay(site, f"ep{endpoint.pk}:sp-plain")
+    saved = ask_and_read(site, f"ep{endpoint.pk}:sp-plain")
     check_reply(saved, failed("Spark here", lead, REFUSALS[status]))
 
 
@@ -145,7 +145,7 @@ def test_a_wrong_secret_fails_the_real_signature_check(
     site: SiteClient, spark_upstream: SparkUpstream
 ) -> None:
     endpoint = spark_endpoint("/v3.5/chat", secret="bm90LXRoZS1yaWdodC1zZWNyZXQ=")
-    saved = relay(site, f"ep{endpoint.pk}:sp-plain")
+    saved = ask_and_read(site, f"ep{endpoint.pk}:sp-plain")
     check_reply(saved, failed("refused the credentials (HTTP 401)", REFUSALS[401]))
     assert "bm90LXRoZS1yaWdodC1zZWNyZXQ" not in str(saved["error"])
 

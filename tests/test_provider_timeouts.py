@@ -14,12 +14,12 @@ from collections.abc import Iterator
 import pytest
 
 from chat.models import Endpoint
-from tests.fakes.relay import check_reply, live_user, relay  # noqa: F401
-from tests.fakes.spark_upstream import SparkUpstream
-from tests.fakes.upstream import FakeUpstream
-from tests.fakes.wire import failed
-from tests.sseclient import SiteClient
-from tests.testenv import SPARK_PORT, TEST_KEYS
+from tests.support.clients import SiteClient
+from tests.support.fakes.spark_upstream import SparkUpstream
+from tests.support.fakes.upstream import FakeUpstream
+from tests.support.fakes.wire import failed
+from tests.support.reply_checks import ask_and_read, check_reply, live_user  # noqa: F401
+from tests.support.testenv import SPARK_PORT, TEST_KEYS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -147,5 +147,6 @@ def test_an_unreachable_upstream_is_told_apart_from_a_slow_one(site: SiteClient)
         model_names="m",
     )
     check_reply(
-        relay(site, f"ep{endpoint.pk}:m"), failed("Could not connect to Gone: it is unreachable.")
+        ask_and_read(site, f"ep{endpoint.pk}:m"),
+        failed("Could not connect to Gone: it is unreachable."),
     )

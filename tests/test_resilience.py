@@ -16,9 +16,10 @@ import pytest
 from django.contrib.auth.models import User
 
 from chat.models import Message, UserLimits
-from tests.conftest import Daphne, login_session, run_threads, wait_for
-from tests.fakes.openai_scenarios import BRIEF_TEXT, IDLE_TEXT, PACED_TEXT, SLOW_TEXT
-from tests.sseclient import PageView, SiteClient
+from tests.support.clients import PageView, SiteClient, login_session
+from tests.support.daphne import Daphne
+from tests.support.fakes.openai_scenarios import BRIEF_TEXT, IDLE_TEXT, PACED_TEXT, SLOW_TEXT
+from tests.support.waiting import run_threads, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

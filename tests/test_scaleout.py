@@ -18,15 +18,16 @@ import pytest
 from django.contrib.auth.models import User
 
 from chat.models import Message, UserLimits
-from tests.conftest import Daphne, login_session, run_threads, wait_for
-from tests.fakes.openai_scenarios import (
+from tests.support.clients import PageView, SiteClient, login_session
+from tests.support.daphne import Daphne
+from tests.support.fakes.openai_scenarios import (
     BURST_TEXT,
     PACED_TEXT,
     PAUSE_BEFORE,
     SLOW_TEXT,
 )
-from tests.fakes.upstream import FakeUpstream
-from tests.sseclient import PageView, SiteClient
+from tests.support.fakes.upstream import FakeUpstream
+from tests.support.waiting import run_threads, wait_for
 
 pytestmark = [
     pytest.mark.scaleout,
@@ -69,7 +70,7 @@ def test_a_reply_written_on_one_process_streams_live_through_the_other(
     for name, view in views.items():
         assert view.end is not None and view.end["status"] == "complete", name
         assert view.live_text == PACED_TEXT, name
-    assert views["b"].arrivals[0] < (upstream.finished_writing or 0), "B relayed it live"
+    assert views["b"].arrivals[0] < (upstream.finished_writing or 0), "B streamed it live"
     assert views["a-then-b"].connections == 2
     assert b.http.get(f"/api/conversations/{a.conversation_of(reply['id'])}").json()["messages"][
         -1

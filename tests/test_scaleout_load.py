@@ -16,9 +16,9 @@ from django.contrib.auth.models import User
 
 from chat.models import Conversation, Message
 from chat.providers.sse import SSEParser
-from tests.conftest import Daphne, login_session
-from tests.fakes.openai_scenarios import echo_text
-from tests.sseclient import CSRF, Event, PageView
+from tests.support.clients import CSRF, Event, PageView, login_session
+from tests.support.daphne import Daphne
+from tests.support.fakes.openai_scenarios import echo_text
 
 pytestmark = [
     pytest.mark.scaleout,

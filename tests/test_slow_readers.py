@@ -13,9 +13,10 @@ import pytest
 from django.contrib.auth.models import User
 
 from chat.providers.sse import SSEParser
-from tests.conftest import Daphne, login_session, wait_finished
-from tests.fakes.openai_scenarios import FLOOD_PIECES, FLOOD_TEXT
-from tests.sseclient import SiteClient
+from tests.support.clients import SiteClient, login_session
+from tests.support.daphne import Daphne
+from tests.support.fakes.openai_scenarios import FLOOD_PIECES, FLOOD_TEXT
+from tests.support.waiting import wait_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

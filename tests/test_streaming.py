@@ -13,15 +13,15 @@ from django.contrib.auth.models import User
 
 from chat.models import Conversation, Message
 from chat.replies import store
-from tests.conftest import wait_finished
-from tests.fakes.openai_scenarios import (
+from tests.support.clients import Event, SiteClient, live_text
+from tests.support.fakes.openai_scenarios import (
     CODE_REPLY,
     PLAIN_TEXT,
     SEPARATORS_PIECES,
     SEPARATORS_TEXT,
     STEADY_TEXT,
 )
-from tests.sseclient import Event, SiteClient, live_text
+from tests.support.waiting import wait_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from chat.models import Endpoint, Message
-from tests.conftest import Daphne
-from tests.fakes.openai_scenarios import ECHOED_KEY_PREFIX
-from tests.fakes.upstream import FakeUpstream
-from tests.sseclient import Event, SiteClient, live_text
-from tests.testenv import TEST_KEYS, free_port
+from tests.support.clients import Event, SiteClient, live_text
+from tests.support.daphne import Daphne
+from tests.support.fakes.openai_scenarios import ECHOED_KEY_PREFIX
+from tests.support.fakes.upstream import FakeUpstream
+from tests.support.testenv import TEST_KEYS, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,10 +14,10 @@ from httpx import Response
 
 from chat.models import Message
 from chat.render import render_markdown
-from tests.conftest import wait_finished
-from tests.fakes.openai_scenarios import PLAIN_TEXT, SLOW_TEXT, STEADY_TEXT, STOPPABLE_TEXT
-from tests.fakes.upstream import FakeUpstream
-from tests.sseclient import Event, SiteClient, live_text
+from tests.support.clients import Event, SiteClient, live_text
+from tests.support.fakes.openai_scenarios import PLAIN_TEXT, SLOW_TEXT, STEADY_TEXT, STOPPABLE_TEXT
+from tests.support.fakes.upstream import FakeUpstream
+from tests.support.waiting import wait_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

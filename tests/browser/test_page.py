@@ -9,8 +9,8 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Dialog, Page, expect
 
 from chat.models import Conversation
-from tests.browser_helpers import log_in, open_page, send, wait_finished
-from tests.conftest import Daphne
+from tests.support.browser import log_in, open_page, send, wait_finished
+from tests.support.daphne import Daphne
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

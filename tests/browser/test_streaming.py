@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, Route, expect
 
 from chat.models import Conversation, Message
-from tests.browser_helpers import (
+from tests.support.browser import (
     CAPTURE_LIVE_TEXT,
     conversation_id,
     delta_times,
@@ -21,8 +21,8 @@ from tests.browser_helpers import (
     stamp,
     wait_finished,
 )
-from tests.conftest import Daphne
-from tests.fakes import (
+from tests.support.daphne import Daphne
+from tests.support.fakes import (
     anthropic_scenarios,
     completions_scenarios,
     gemini_scenarios,

@@ -1,4 +1,5 @@
-"""Relaying a transcript through the real site and checking the saved reply against it."""
+"""Asking a fake upstream's model through the real site, reading the reply's event stream to its
+end, and checking the saved reply against what the transcript holds."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from chat.models import Message
-from tests.fakes.wire import Expected
-from tests.sseclient import SiteClient
-from tests.testenv import TEST_KEYS
+from tests.support.clients import SiteClient
+from tests.support.fakes.wire import Expected
+from tests.support.testenv import TEST_KEYS
 
 SPLITS = ["", "@bytes", "@utf8"]
 
@@ -20,7 +21,7 @@ def live_user(transactional_db: None) -> User:
     return User.objects.create_user("carol")
 
 
-def relay(site: SiteClient, model_id: str, content: str = "Hi") -> dict[str, object]:
+def ask_and_read(site: SiteClient, model_id: str, content: str = "Hi") -> dict[str, object]:
     """Ask model_id, read the reply's event stream to its end, return the saved reply."""
     reply, url = site.ask(model_id, content)
     shown, events = site.stream_text(url)

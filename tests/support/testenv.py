@@ -1,4 +1,4 @@
-"""Environment for the test run, loaded as a pytest plugin (`-p tests.testenv` in
+"""Environment for the test run, loaded as a pytest plugin (`-p tests.support.testenv` in
 pyproject.toml) so it is in place before Django reads its settings.
 
 The daphne processes the tests start inherit the same environment, so the site under test and
@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
 
 import pytest
 
-# Plain asserts in the shared checking helpers report their values like a test's own.
-pytest.register_assert_rewrite("tests.fakes.relay")
+# Plain asserts in the shared helpers report their values like a test's own.
+pytest.register_assert_rewrite(
+    "tests.support.browser",
+    "tests.support.clients",
+    "tests.support.reply_checks",
+    "tests.support.waiting",
+)
 
-from tests.fakes.scenarios import BY_SOURCE, model_list  # noqa: E402
-from tests.fakes.spark_scenarios import SCENARIOS as SPARK_SCENARIOS  # noqa: E402
-from tests.fakes.spark_upstream import SparkUpstream  # noqa: E402
+from tests.support.fakes.scenarios import BY_SOURCE, model_list  # noqa: E402
+from tests.support.fakes.spark_scenarios import SCENARIOS as SPARK_SCENARIOS  # noqa: E402
 
 
 def free_port() -> int:
@@ -70,13 +73,3 @@ for _name, _value in _DEFAULTS.items():
 for _source, _scenarios in BY_SOURCE.items():
     os.environ[_source] = model_list(_scenarios)
 os.environ["SPARK_MODELS"] = model_list(SPARK_SCENARIOS)
-
-
-@pytest.fixture(scope="session")
-def spark_upstream() -> Iterator[SparkUpstream]:
-    """The fake Spark WebSocket server, on the port SPARK_URL names."""
-    server = SparkUpstream(
-        SPARK_SCENARIOS, os.environ["SPARK_API_KEY"], os.environ["SPARK_API_SECRET"]
-    ).start(SPARK_PORT)
-    yield server
-    server.stop()

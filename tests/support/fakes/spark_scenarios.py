@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.fakes.spark_upstream import SparkScenario
-from tests.fakes.wire import CHINESE, CODE, PLAIN, Expected, failed, pieces, scenarios_of
+from tests.support.fakes.spark_upstream import SparkScenario
+from tests.support.fakes.wire import CHINESE, CODE, PLAIN, Expected, failed, pieces, scenarios_of
 
 SID = "cht000b8a5a@dx18e2a4d3b8db8f2540"
 

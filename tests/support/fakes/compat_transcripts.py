@@ -3,9 +3,9 @@ llama.cpp, Azure and Spark's HTTP API, each transcript with the reply it must be
 
 from __future__ import annotations
 
-from tests.fakes.openai_transcripts import counts, oa
-from tests.fakes.upstream import Scenario
-from tests.fakes.wire import Expected, SSEEvent, failed, frame, json_body
+from tests.support.fakes.openai_transcripts import counts, oa
+from tests.support.fakes.upstream import Scenario
+from tests.support.fakes.wire import Expected, SSEEvent, failed, frame, json_body
 
 _DEEPSEEK_USAGE = {
     **counts(16, 24),

@@ -7,7 +7,8 @@ import re
 from django.contrib.auth.models import User
 from playwright.sync_api import Locator, Page, expect
 
-from tests.conftest import Daphne, login_session
+from tests.support.clients import login_session
+from tests.support.daphne import Daphne
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

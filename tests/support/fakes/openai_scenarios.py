@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from tests.fakes.upstream import Recorded, Scenario, openai_chunk, sse
+from tests.support.fakes.upstream import Recorded, Scenario, openai_chunk, sse
 
 PLAIN_TEXT = "Hello! 你好，世界 🌏"
 

@@ -1,5 +1,6 @@
-"""A small client for the site under test: JSON calls with CSRF, and event streams read event
-by event (with a spec-exact SSE parser, the same rules a browser applies)."""
+"""Clients of the site under test: a logged-in HTTP client of a daphne process, with JSON
+calls and event streams read event by event (with a spec-exact SSE parser, the same rules a
+browser applies), and the Django test client speaking the JSON API."""
 
 from __future__ import annotations
 
@@ -7,12 +8,29 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
+from django.http import HttpResponse
+from django.test import Client
 
 from chat.providers.sse import SSEParser
 
+PASSWORD = "correct-horse-battery-42"
 CSRF = "t" * 32
+
+
+def login_session(user: User) -> str:
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key or ""
 
 
 @dataclass
@@ -162,3 +180,36 @@ def live_text(events: list[Event]) -> str:
         elif event.event == "snapshot":
             text = str(event.data["text"])
     return text
+
+
+CSRF_TOKEN = "c" * 32
+
+
+class JsonApi:
+    """The Django test client speaking the JSON API: bodies as JSON, the CSRF header sent
+    unless a test asks for a request without it."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        client.cookies[settings.CSRF_COOKIE_NAME] = CSRF_TOKEN
+
+    def call(
+        self, method: str, path: str, data: object = None, *, csrf: bool = True, raw: str = ""
+    ) -> HttpResponse:
+        body = raw if raw or data is None else json.dumps(data)
+        headers = {"X-CSRFToken": CSRF_TOKEN} if csrf else {}
+        return self.client.generic(
+            method, path, body, content_type="application/json", headers=headers
+        )
+
+    def get(self, path: str) -> HttpResponse:
+        return self.client.get(path)
+
+    def post(self, path: str, data: object = None, **kwargs: Any) -> HttpResponse:
+        return self.call("POST", path, data, **kwargs)
+
+    def patch(self, path: str, data: object = None, **kwargs: Any) -> HttpResponse:
+        return self.call("PATCH", path, data, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.call("DELETE", path, **kwargs)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.fakes.upstream import Recorded, Scenario
-from tests.fakes.wire import (
+from tests.support.fakes.upstream import Recorded, Scenario
+from tests.support.fakes.wire import (
     CHINESE,
     CODE,
     PLAIN,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.fakes.openai_scenarios import SCENARIOS as BASE
-from tests.fakes.openai_scenarios import _error_body
-from tests.fakes.upstream import Recorded, Scenario
-from tests.fakes.wire import (
+from tests.support.fakes.openai_scenarios import SCENARIOS as BASE
+from tests.support.fakes.openai_scenarios import _error_body
+from tests.support.fakes.upstream import Recorded, Scenario
+from tests.support.fakes.wire import (
     CHINESE,
     CODE,
     PLAIN,

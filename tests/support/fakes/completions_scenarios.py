@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.fakes.openai_transcripts import counts
-from tests.fakes.upstream import Recorded, Scenario
-from tests.fakes.wire import (
+from tests.support.fakes.openai_transcripts import counts
+from tests.support.fakes.upstream import Recorded, Scenario
+from tests.support.fakes.wire import (
     CHINESE,
     CODE,
     PLAIN,

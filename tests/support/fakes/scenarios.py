@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.fakes.anthropic_scenarios import SCENARIOS as ANTHROPIC
-from tests.fakes.compat_transcripts import TRANSCRIPTS as COMPAT
-from tests.fakes.completions_scenarios import SCENARIOS as COMPLETIONS
-from tests.fakes.gemini_scenarios import SCENARIOS as GEMINI
-from tests.fakes.openai_scenarios import SCENARIOS as OPENAI
-from tests.fakes.openai_transcripts import TRANSCRIPTS as OPENAI_TRANSCRIPTS
+from tests.support.fakes.anthropic_scenarios import SCENARIOS as ANTHROPIC
+from tests.support.fakes.compat_transcripts import TRANSCRIPTS as COMPAT
+from tests.support.fakes.completions_scenarios import SCENARIOS as COMPLETIONS
+from tests.support.fakes.gemini_scenarios import SCENARIOS as GEMINI
+from tests.support.fakes.openai_scenarios import SCENARIOS as OPENAI
+from tests.support.fakes.openai_transcripts import TRANSCRIPTS as OPENAI_TRANSCRIPTS
 
 # One dict per environment source served by the fake HTTP upstream. Names are unique across
 # sources (one server serves them all). Spark speaks WebSocket: see spark_scenarios.

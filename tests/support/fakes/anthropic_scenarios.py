@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.fakes.upstream import Recorded, Scenario
-from tests.fakes.wire import (
+from tests.support.fakes.upstream import Recorded, Scenario
+from tests.support.fakes.wire import (
     CHINESE,
     CODE,
     PLAIN,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, replace
 from typing import Any, TypeVar
 
-from tests.fakes.upstream import Scenario
+from tests.support.fakes.upstream import Scenario
 
 SSEData = dict[str, object] | str
 SSEEvent = tuple[str | None, SSEData]
@@ -21,7 +21,7 @@ SSEEvent = tuple[str | None, SSEData]
 
 @dataclass(frozen=True)
 class Expected:
-    """What the saved reply must hold after the transcript was relayed."""
+    """What the saved reply must hold once the transcript went through the site."""
 
     text: str = ""
     _: KW_ONLY
