@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -137,3 +138,17 @@ def site(daphne: Daphne, live_user: User) -> Iterator[SiteClient]:
     client = SiteClient(daphne.url, login_session(live_user))
     yield client
     client.close()
+
+
+@pytest.fixture(scope="module")
+def postgres_and_redis() -> None:
+    """Used by the tests of several processes (marked `scaleout`). Selected without PostgreSQL
+    and Redis, they fail: a skip would hide that the several-process behaviour went untested."""
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+    if missing:
+        pytest.fail(
+            f"the scale-out tests need {' and '.join(missing)} (PostgreSQL and Redis); "
+            "run them as scripts/test.sh does, or deselect them with -m 'not scaleout'"
+        )
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")

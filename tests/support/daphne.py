@@ -30,11 +30,12 @@ class Daphne:
     """A daphne process serving the site against the test database."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.env = env or {}  # its settings that differ from the test run's
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = ROOT / "test-artifacts" / f"daphne-{self.port}.log"
         self.log_path.parent.mkdir(exist_ok=True)
-        full_env = {**os.environ, **_database_env(), **(env or {})}
+        full_env = {**os.environ, **_database_env(), **self.env}
         full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(

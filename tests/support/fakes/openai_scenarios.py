@@ -175,7 +175,7 @@ SCENARIOS.update(
 )
 
 
-# --- Streams for the streaming tests (test_streaming.py, test_streaming_failures.py) ---------
+# --- Streams for the streaming tests (test_event_stream.py, test_upstream_failures.py) -----
 
 SLOW_TEXT = "".join(f"word{i} " for i in range(40))  # what oa-slow sends
 STEADY_PIECES = [f"step{i} " for i in range(40)]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "PROVIDERS.md").read_text()
 EXAMPLES = re.findall(r"```sh\n(.*?)```\n<!-- models: (.*?) -->", DOC, re.S)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -86,24 +85,6 @@ def test_silence_between_chunks_is_a_timeout_and_the_text_so_far_is_kept(
         label = LABELS[model.partition(":")[0]]
         check_reply(saved, failed(f"{label} stopped answering (timed out).", text="Then"))
         assert closed_by_client(fake_upstream, spark_upstream, model), model
-
-
-@pytest.fixture
-def blackhole() -> Iterator[int]:
-    """A port whose accept queue is full: a TCP connect to it never completes."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    filler = socket.create_connection(("127.0.0.1", port), timeout=1)
-    probe = socket.socket()
-    probe.settimeout(0.3)
-    with pytest.raises(TimeoutError):  # the queue is full indeed
-        probe.connect(("127.0.0.1", port))
-    probe.close()
-    yield port
-    filler.close()
-    listener.close()
 
 
 def test_a_connection_not_made_in_time_is_a_timeout(

@@ -1,7 +1,7 @@
 """Two hundred concurrent replies from fifty users across two daphne processes on PostgreSQL
 and Redis: none lost, corrupted or mixed up, every one in a terminal status.
 
-Needs DATABASE_URL and REDIS_URL, like test_scaleout.py (scripts/test.sh runs it in its second
+Needs DATABASE_URL and REDIS_URL, like the other tests here (scripts/test.sh runs it in its second
 pass and deselects it, `-m "not scaleout"`, on SQLite).
 """
 

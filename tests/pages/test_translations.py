@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-LOCALE = Path(__file__).resolve().parent.parent / "chat" / "locale" / "zh_Hans" / "LC_MESSAGES"
+LOCALE = Path(__file__).resolve().parents[2] / "chat" / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
 def parse_po(path: Path) -> list[dict[str, object]]:

@@ -1,6 +1,6 @@
 """How each provider's failures are classified: whether retrying can help, and whether a 429
 is a passing rate limit or an exhausted quota. (What the user reads is checked through the
-relay in the test_provider_<name> modules; these are the parts a saved reply does not show.)
+site in the modules of each provider; these are the parts a saved reply does not show.)
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -22,26 +22,6 @@ from tests.support.fakes.openai_scenarios import BRIEF_TEXT, IDLE_TEXT, PACED_TE
 from tests.support.waiting import run_threads, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PING_INTERVAL = 0.3
-MAX_AGE = 1.5
-
-
-@pytest.fixture(scope="module")
-def tuned(daphne_factory: type[Daphne]) -> Iterator[Daphne]:
-    """A daphne with a short ping interval and a short stream lifetime."""
-    d = daphne_factory(
-        env={"CHAT_PING_INTERVAL": str(PING_INTERVAL), "CHAT_STREAM_MAX_AGE": str(MAX_AGE)}
-    )
-    yield d
-    d.stop(signal.SIGINT, timeout=15)
-
-
-@pytest.fixture
-def tuned_site(tuned: Daphne, live_user: User) -> Iterator[SiteClient]:
-    client = SiteClient(tuned.url, login_session(live_user))
-    yield client
-    client.close()
 
 
 def client_for(d: Daphne, user: User) -> SiteClient:
@@ -106,8 +86,9 @@ def test_a_reader_arriving_after_the_end_gets_the_saved_reply_at_once(site: Site
 
 
 def test_an_idle_stream_carries_a_ping_comment_every_ping_interval(
-    tuned_site: SiteClient,
+    tuned: Daphne, tuned_site: SiteClient
 ) -> None:
+    ping_interval = float(tuned.env["CHAT_PING_INTERVAL"])
     _reply, url = tuned_site.ask("openai:oa-idle")
     arrivals: list[tuple[float, bytes]] = []
     headers = {"Accept": "text/event-stream"}
@@ -125,20 +106,21 @@ def test_an_idle_stream_carries_a_ping_comment_every_ping_interval(
     for block in blocks[1:-1]:
         assert block == b": ping" or block.startswith(b"id: "), block
     times = [t for t, _ in arrivals]
-    assert max(b - a for a, b in itertools.pairwise(times)) < PING_INTERVAL + 0.7
+    assert max(b - a for a, b in itertools.pairwise(times)) < ping_interval + 0.7
     view = PageView(IDLE_TEXT).finish(tuned_site, url)
     assert view.text == IDLE_TEXT
 
 
 def test_a_stream_is_closed_after_max_age_and_a_reconnect_continues_seamlessly(
-    tuned_site: SiteClient,
+    tuned: Daphne, tuned_site: SiteClient
 ) -> None:
+    max_age = float(tuned.env["CHAT_STREAM_MAX_AGE"])
     reply, url = tuned_site.ask("openai:oa-paced")
     started = time.monotonic()
     first = PageView(PACED_TEXT)
     first.read(tuned_site, url)  # one connection, closed by the server before the end
     assert first.end is None
-    assert time.monotonic() - started >= MAX_AGE - 0.1
+    assert time.monotonic() - started >= max_age - 0.1
     view = first.finish(tuned_site, url)
     assert view.connections >= 2
     assert view.end is not None and view.end["status"] == "complete"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
@@ -36,16 +36,6 @@ pytestmark = [
 ]
 
 BURST_REPLIES = 10
-
-
-@pytest.fixture
-def clients(pair: tuple[Daphne, Daphne], live_user: User) -> Iterator[list[SiteClient]]:
-    """live_user's clients of the two processes, sharing one session."""
-    session = login_session(live_user)
-    both = [SiteClient(d.url, session) for d in pair]
-    yield both
-    for c in both:
-        c.close()
 
 
 def test_a_reply_written_on_one_process_streams_live_through_the_other(

@@ -2,7 +2,7 @@
 
 The view is async and starts a generation on the event loop; the test client cannot run that
 generation past the response, so these tests check status codes and stored rows. The
-generation itself is tested through daphne (test_streaming*.py).
+generation itself is tested through daphne (tests/streaming/).
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ import json
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -27,14 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 KEY = "sk-admin-endpoint-k3y-5e4d3c2b1a"
 NEW_KEY = "sk-admin-endpoint-rotated-9z8y7x"
-
-
-@pytest.fixture
-def admin(transactional_db: None) -> Client:
-    user = User.objects.create_superuser("root", "root@example.com", "unused")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def form(**fields: str) -> dict[str, str]:

@@ -21,16 +21,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def reply(conversation: Conversation) -> Message:
-    return finished_exchange(conversation)[1]
-
-
-@pytest.fixture
-def other_reply(other_conversation: Conversation) -> Message:
-    return finished_exchange(other_conversation)[1]
-
-
 # --- stop ------------------------------------------------------------------------------------
 
 
