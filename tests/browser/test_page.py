@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Dialog, Page, expect
 
 from chat.models import Conversation
-from tests.support.browser import log_in, open_page, send, wait_finished
+from tests.support.browser import log_in, open_page, send, wait_ended_on_page
 from tests.support.daphne import Daphne
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -100,12 +100,12 @@ def test_hostile_markup_in_a_reply_renders_inert(
     open_page(page, daphne, live_user)
     payload = '<img src=x onerror="window.__xss=1">\n[x](javascript:window.__xss=2)'
     reply = send(page, payload)
-    wait_finished(reply)
+    wait_ended_on_page(reply)
     expect(page.locator(".from-user .message-body")).to_have_text(payload)
     expect(reply.locator("blockquote")).to_contain_text('<img src=x onerror="window.__xss=1">')
     page.select_option("#model-picker", "openai:oa-xss")
     reply = send(page, "again")
-    wait_finished(reply)
+    wait_ended_on_page(reply)
     expect(reply.locator(".message-body")).to_contain_text("<script>alert(2)</script>")
     assert page.evaluate("window.__xss") is None
     assert page.locator("[onerror]").count() == 0

@@ -19,7 +19,7 @@ from tests.support.browser import (
     reply_id,
     send,
     stamp,
-    wait_finished,
+    wait_ended_on_page,
 )
 from tests.support.daphne import Daphne
 from tests.support.fakes import (
@@ -46,7 +46,7 @@ def test_demo_reply_streams_in_steps_then_renders_markdown(
     reply = send(page, "Hello there, show me code")
     expect(page.locator("#composer-input")).to_be_disabled()
     expect(page.locator("#stop-button")).to_be_visible()
-    wait_finished(reply)
+    wait_ended_on_page(reply)
 
     times = delta_times(reply)
     assert len(set(times)) >= 5, times
@@ -84,7 +84,7 @@ def test_reload_mid_reply_continues_to_the_complete_text(
     reply = page.locator(".from-assistant").last
     expect(reply).to_have_class("message from-assistant is-streaming")
     expect(page.locator("#composer-input")).to_be_disabled()
-    wait_finished(reply)
+    wait_ended_on_page(reply)
 
     stored = Message.objects.get(pk=reply_id(reply))
     assert stored.status == "complete"
@@ -114,7 +114,7 @@ def test_reply_survives_failed_stream_connections(
     reply = send(page, "Hello through a bad network")
     expect(reply).to_have_class(re.compile("is-reconnecting"))
     expect(reply.locator(".message-status")).to_have_text("Connection lost; reconnecting…")
-    wait_finished(reply)
+    wait_ended_on_page(reply)
     assert len(attempts) >= 3
     expect(reply).not_to_have_class(re.compile("is-reconnecting"))
     expect(reply.locator(".message-body h2")).to_contain_text("Demo reply")
@@ -128,7 +128,7 @@ def test_stop_keeps_the_partial_text_and_retry_streams_a_new_reply(
     reply = send(page, "Talk for a while /long")
     expect(reply.locator(".message-body")).to_contain_text("You wrote")
     page.click("#stop-button")
-    wait_finished(reply, "stopped")
+    wait_ended_on_page(reply, "stopped")
     stopped = Message.objects.get(pk=reply_id(reply))
     assert stopped.status == "stopped"
     assert stopped.content.startswith("## Demo reply")
@@ -141,7 +141,7 @@ def test_stop_keeps_the_partial_text_and_retry_streams_a_new_reply(
     reply.locator(".retry-button").click()
     fresh = page.locator(".from-assistant").last
     expect(fresh).not_to_have_attribute("data-message-id", str(stopped.pk))
-    wait_finished(fresh)
+    wait_ended_on_page(fresh)
     assert len(set(delta_times(fresh))) >= 5
     expect(page.locator(".from-assistant")).to_have_count(1)
     stopped.refresh_from_db()
@@ -155,7 +155,7 @@ def test_failed_reply_shows_its_error_in_place_with_retry(
     open_page(page, daphne, live_user)
     page.select_option("#model-picker", "openai:oa-500")
     reply = send(page, "Hello")
-    wait_finished(reply, "error")
+    wait_ended_on_page(reply, "error")
     expect(reply.locator(".message-error")).to_be_visible()
     expect(reply.locator(".message-error")).not_to_be_empty()
     expect(reply.locator(".retry-button")).to_be_visible()
@@ -172,7 +172,7 @@ def test_openai_upstream_reply_streams_from_the_fake_server(
     reply = send(page, "Count for me")
     expect(reply.locator(".message-body")).to_contain_text("word3")
     expect(reply).to_have_attribute("data-status", "streaming")
-    wait_finished(reply)
+    wait_ended_on_page(reply)
     times = delta_times(reply)
     assert len(set(times)) >= 10, times
     assert stamp(reply, "first-text-at") < stamp(reply, "end-at")
@@ -187,7 +187,7 @@ def test_reasoning_shows_in_a_collapsible_thinking_block(
     open_page(page, daphne, live_user)
     page.select_option("#model-picker", "openai:oa-t-deepseek-reasoning")
     reply = send(page, "What is two plus two?")
-    wait_finished(reply)
+    wait_ended_on_page(reply)
     thinking = reply.locator("details.thinking")
     expect(thinking).to_be_attached()
     expect(thinking.locator(".thinking-text")).to_have_text("Two plus two is four.")
@@ -222,7 +222,7 @@ def test_every_protocol_streams_a_reply_into_the_page(
     open_page(page, daphne, live_user)
     page.select_option("#model-picker", model)
     reply = send(page, "Show me some code")
-    wait_finished(reply)
+    wait_ended_on_page(reply)
     saved = Message.objects.get(pk=reply_id(reply))
     assert (saved.model, saved.content) == (model, expected)
     # The stored HTML is what the page shows once the reply ends: highlighted code included.

@@ -19,7 +19,7 @@ from chat.models import Endpoint
 from tests.support.clients import SiteClient
 from tests.support.daphne import Daphne
 from tests.support.fakes.upstream import FakeUpstream
-from tests.support.reply_checks import ask_and_read, live_user  # noqa: F401
+from tests.support.reply_checks import ask_and_read
 from tests.support.testenv import FAKE_URL
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ from tests.support.clients import SiteClient
 from tests.support.fakes.compat_transcripts import TRANSCRIPTS as COMPAT
 from tests.support.fakes.openai_transcripts import TRANSCRIPTS as OPENAI
 from tests.support.fakes.wire import Expected
-from tests.support.reply_checks import SPLITS, ask_and_read, check_reply, live_user  # noqa: F401
+from tests.support.reply_checks import SPLITS, ask_and_read, check_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.clients import SiteClient
 from tests.support.fakes.completions_scenarios import TRANSCRIPTS
-from tests.support.reply_checks import SPLITS, ask_and_read, check_reply, live_user  # noqa: F401
+from tests.support.reply_checks import SPLITS, ask_and_read, check_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

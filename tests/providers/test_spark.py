@@ -23,7 +23,7 @@ from tests.support.clients import SiteClient
 from tests.support.fakes.spark_scenarios import TRANSCRIPTS
 from tests.support.fakes.spark_upstream import LOGGER, REFUSALS, SparkUpstream
 from tests.support.fakes.wire import failed
-from tests.support.reply_checks import SPLITS, ask_and_read, check_reply, live_user  # noqa: F401
+from tests.support.reply_checks import SPLITS, ask_and_read, check_reply
 from tests.support.testenv import SPARK_PORT, TEST_KEYS
 
 pytestmark = pytest.mark.django_db(transaction=True)

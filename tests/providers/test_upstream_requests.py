@@ -13,7 +13,6 @@ import pytest
 from tests.support.clients import SiteClient
 from tests.support.fakes.upstream import FakeUpstream, Recorded
 from tests.support.fakes.wire import CODE, PLAIN
-from tests.support.reply_checks import live_user  # noqa: F401
 from tests.support.testenv import TEST_KEYS
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,18 +11,14 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message
 from chat.replies import store
+from tests.support.rows import streaming_reply
 
 pytestmark = pytest.mark.django_db
 
 
-def streaming_reply(conv: Conversation) -> Message:
-    reply = store.new_reply(conv, "specific.x!y")
-    Message.objects.filter(pk=reply.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
-    return reply
-
-
 def test_grown_replies_get_their_text_quiet_ones_a_heartbeat(conversation: Conversation) -> None:
-    grown, quiet, stopped = (streaming_reply(conversation) for _ in range(3))
+    long_ago = timezone.now() - timedelta(minutes=5)
+    grown, quiet, stopped = (streaming_reply(conversation, long_ago) for _ in range(3))
     store.end_unfinished(store.unfinished_reply(stopped.pk), Message.Status.STOPPED, "")
     before = timezone.now()
 
@@ -39,7 +35,7 @@ def test_grown_replies_get_their_text_quiet_ones_a_heartbeat(conversation: Conve
 
 
 def test_a_grown_reply_that_was_ended_meanwhile_keeps_its_end(conversation: Conversation) -> None:
-    reply = streaming_reply(conversation)
+    reply = streaming_reply(conversation, timezone.now() - timedelta(minutes=5))
     store.end_unfinished(store.unfinished_reply(reply.pk), Message.Status.INTERRUPTED, "swept")
 
     assert store.save_progress([store.Progress(reply.pk, "late text", "", 9)], []) == {reply.pk}

@@ -8,7 +8,6 @@ pass and deselects it, `-m "not scaleout"`, on SQLite).
 from __future__ import annotations
 
 import asyncio
-import json
 
 import httpx
 import pytest
@@ -16,8 +15,9 @@ from django.contrib.auth.models import User
 
 from chat.models import Conversation, Message
 from chat.providers.sse import SSEParser
-from tests.support.clients import CSRF, Event, PageView, login_session
+from tests.support.clients import CSRF_TOKEN, PageView, login_session
 from tests.support.daphne import Daphne
+from tests.support.events import Event
 from tests.support.fakes.openai_scenarios import echo_text
 
 pytestmark = [
@@ -34,8 +34,8 @@ POSTS_AT_ONCE = 25  # requests in flight; the replies themselves all run togethe
 def user_headers(base: str, session: str) -> dict[str, str]:
     """One user's login and CSRF token, sent with each request: the clients are shared."""
     return {
-        "Cookie": f"sessionid={session}; csrftoken={CSRF}",
-        "X-CSRFToken": CSRF,
+        "Cookie": f"sessionid={session}; csrftoken={CSRF_TOKEN}",
+        "X-CSRFToken": CSRF_TOKEN,
         "Referer": base + "/",
     }
 
@@ -53,7 +53,7 @@ async def read_reply(
             parser = SSEParser()
             async for chunk in response.aiter_raw():
                 for sse in parser.feed(chunk):
-                    view.apply(Event(sse.event, sse.id, json.loads(sse.data)))
+                    view.apply(Event.read(sse))
         if view.end is not None:
             return
     raise AssertionError(f"no end for {url}")

@@ -10,8 +10,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from chat.models import Message
-from tests.support.clients import Event, SiteClient, login_session
+from tests.support.clients import SiteClient, login_session
 from tests.support.daphne import Daphne
+from tests.support.events import Event
 from tests.support.fakes.upstream import FakeUpstream
 from tests.support.waiting import wait_for
 

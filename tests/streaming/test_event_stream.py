@@ -13,7 +13,8 @@ from django.contrib.auth.models import User
 
 from chat.models import Conversation, Message
 from chat.replies import store
-from tests.support.clients import Event, SiteClient, live_text
+from tests.support.clients import SiteClient, live_text
+from tests.support.events import Event
 from tests.support.fakes.openai_scenarios import (
     CODE_REPLY,
     PLAIN_TEXT,

@@ -14,7 +14,8 @@ from httpx import Response
 
 from chat.models import Message
 from chat.render import render_markdown
-from tests.support.clients import Event, SiteClient, live_text
+from tests.support.clients import SiteClient, live_text
+from tests.support.events import Event
 from tests.support.fakes.openai_scenarios import PLAIN_TEXT, SLOW_TEXT, STEADY_TEXT, STOPPABLE_TEXT
 from tests.support.fakes.upstream import FakeUpstream
 from tests.support.waiting import wait_finished

@@ -4,7 +4,6 @@ memory does not grow with what the generation produces meanwhile."""
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from django.contrib.auth.models import User
 from chat.providers.sse import SSEParser
 from tests.support.clients import SiteClient, login_session
 from tests.support.daphne import Daphne
+from tests.support.events import Event
 from tests.support.fakes.openai_scenarios import FLOOD_PIECES, FLOOD_TEXT
 from tests.support.waiting import wait_finished
 
@@ -37,7 +37,7 @@ def open_stalled_stream(site: SiteClient, url: str) -> socket.socket:
     return sock
 
 
-def read_events(sock: socket.socket) -> list[tuple[str, str, dict[str, object]]]:
+def read_events(sock: socket.socket) -> list[Event]:
     """Every event until `end`."""
     sock.settimeout(30)
     head, body = b"", b""
@@ -46,7 +46,8 @@ def read_events(sock: socket.socket) -> list[tuple[str, str, dict[str, object]]]
     head, _, body = head.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), head
     # The body is chunked: take the chunks apart before parsing events.
-    raw, events, parser = body, [], SSEParser()
+    raw, parser = body, SSEParser()
+    events: list[Event] = []
     while True:
         while True:
             size_line, sep, rest = raw.partition(b"\r\n")
@@ -56,9 +57,9 @@ def read_events(sock: socket.socket) -> list[tuple[str, str, dict[str, object]]]
             if len(rest) < size + 2:
                 break
             for sse in parser.feed(rest[:size]):
-                events.append((sse.event, sse.id, json.loads(sse.data)))
+                events.append(Event.read(sse))
             raw = rest[size + 2 :]
-            if events and events[-1][0] == "end":
+            if events and events[-1].event == "end":
                 return events
         data = sock.recv(65536)
         assert data, "the stream closed before its end event"
@@ -82,11 +83,11 @@ def stall_then_read(
         events = read_events(sock)
     finally:
         sock.close()
-    deltas = [data for kind, _, data in events if kind != "end"]
+    deltas = [e.data for e in events if e.event != "end"]
     assert "".join(str(d["text"]) for d in deltas) == FLOOD_TEXT
-    ids = [int(event_id) for _, event_id, _ in events]
+    ids = [int(e.id) for e in events]
     assert ids == sorted(ids) and ids[-2] == len(FLOOD_PIECES)
-    assert events[-1][0] == "end" and events[-1][2]["content"] == FLOOD_TEXT
+    assert events[-1].event == "end" and events[-1].data["content"] == FLOOD_TEXT
     return deltas
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from chat.models import Endpoint, Message
-from tests.support.clients import Event, SiteClient, live_text
+from tests.support.clients import SiteClient, live_text
 from tests.support.daphne import Daphne
+from tests.support.events import Event
 from tests.support.fakes.openai_scenarios import ECHOED_KEY_PREFIX
 from tests.support.fakes.upstream import FakeUpstream
 from tests.support.testenv import TEST_KEYS, free_port

@@ -62,7 +62,8 @@ def send(page: Page, text: str) -> Locator:
     return page.locator(".from-assistant").last
 
 
-def wait_finished(reply: Locator, status: str = "complete") -> None:
+def wait_ended_on_page(reply: Locator, status: str = "complete") -> None:
+    """Wait until the page shows the reply ended with `status`."""
     expect(reply).to_have_attribute("data-status", status, timeout=FINISH_TIMEOUT)
 
 

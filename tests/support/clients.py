@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,9 +18,10 @@ from django.http import HttpResponse
 from django.test import Client
 
 from chat.providers.sse import SSEParser
+from tests.support.events import Event
 
 PASSWORD = "correct-horse-battery-42"
-CSRF = "t" * 32
+CSRF_TOKEN = "c" * 32  # the CSRF cookie and header of every client here
 
 
 def login_session(user: User) -> str:
@@ -33,20 +33,13 @@ def login_session(user: User) -> str:
     return session.session_key or ""
 
 
-@dataclass
-class Event:
-    event: str
-    id: str
-    data: dict[str, object]
-
-
 class SiteClient:
     def __init__(self, base_url: str, session_key: str) -> None:
         self.base_url = base_url
         self.http = httpx.Client(
             base_url=base_url,
-            cookies={"sessionid": session_key, "csrftoken": CSRF},
-            headers={"X-CSRFToken": CSRF, "Referer": base_url + "/"},
+            cookies={"sessionid": session_key, "csrftoken": CSRF_TOKEN},
+            headers={"X-CSRFToken": CSRF_TOKEN, "Referer": base_url + "/"},
             timeout=30,
         )
         self._reply_conv: dict[object, object] = {}
@@ -92,7 +85,7 @@ class SiteClient:
             parser = SSEParser()
             for chunk in response.iter_raw():
                 for sse in parser.feed(chunk):
-                    yield Event(sse.event, sse.id, json.loads(sse.data))
+                    yield Event.read(sse)
                     count += 1
                     if sse.event == "end" or (limit is not None and count >= limit):
                         return
@@ -180,9 +173,6 @@ def live_text(events: list[Event]) -> str:
         elif event.event == "snapshot":
             text = str(event.data["text"])
     return text
-
-
-CSRF_TOKEN = "c" * 32
 
 
 class JsonApi:

@@ -3,22 +3,12 @@ end, and checking the saved reply against what the transcript holds."""
 
 from __future__ import annotations
 
-import pytest
-from django.contrib.auth.models import User
-
 from chat.models import Message
 from tests.support.clients import SiteClient
 from tests.support.fakes.wire import Expected
 from tests.support.testenv import TEST_KEYS
 
 SPLITS = ["", "@bytes", "@utf8"]
-
-
-@pytest.fixture
-def live_user(transactional_db: None) -> User:
-    """The streaming user without a password: hashing one costs 0.3 s, and these tests
-    log in through the session alone. Overrides conftest's fixture where imported."""
-    return User.objects.create_user("carol")
 
 
 def ask_and_read(site: SiteClient, model_id: str, content: str = "Hi") -> dict[str, object]:

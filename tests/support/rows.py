@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from chat.models import Conversation, Message
 from chat.replies import store
 
@@ -15,7 +17,12 @@ def finished_exchange(conv: Conversation, text: str = "Hello") -> tuple[Message,
     return question, reply
 
 
-def streaming_reply(conv: Conversation) -> Message:
-    """A user message and a reply still being written (with no generation behind it)."""
+def streaming_reply(conv: Conversation, heartbeat_at: datetime | None = None) -> Message:
+    """A user message and a reply still being written (with no generation behind it), its
+    last heartbeat now or at `heartbeat_at`."""
     Message.objects.create(conversation=conv, role="user", content="Hi")
-    return store.new_reply(conv, "")
+    reply = store.new_reply(conv, "")
+    if heartbeat_at is not None:
+        Message.objects.filter(pk=reply.pk).update(heartbeat_at=heartbeat_at)
+        reply.heartbeat_at = heartbeat_at
+    return reply

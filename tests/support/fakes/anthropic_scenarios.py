@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.support.events import Event
 from tests.support.fakes.upstream import Recorded, Scenario
 from tests.support.fakes.wire import (
     CHINESE,
     CODE,
     PLAIN,
     Expected,
-    SSEEvent,
     failed,
     frame,
     framed_variants,
@@ -23,7 +23,7 @@ from tests.support.fakes.wire import (
 MODEL = "claude-sonnet-4-5-20250929"
 
 
-def start(input_tokens: int, **cache: int) -> SSEEvent:
+def start(input_tokens: int, **cache: int) -> Event:
     usage = {"input_tokens": input_tokens, **cache, "output_tokens": 1}
     message = {
         "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
@@ -35,35 +35,35 @@ def start(input_tokens: int, **cache: int) -> SSEEvent:
         "stop_sequence": None,
         "usage": usage,
     }
-    return ("message_start", {"type": "message_start", "message": message})
+    return Event("message_start", {"type": "message_start", "message": message})
 
 
-def block(index: int, kind: str = "text") -> list[SSEEvent]:
+def block(index: int, kind: str = "text") -> list[Event]:
     body: dict[str, object] = {"type": kind, kind if kind != "tool_use" else "input": ""}
     if kind == "thinking":
         body["signature"] = ""
     return [
-        (
+        Event(
             "content_block_start",
             {"type": "content_block_start", "index": index, "content_block": body},
         )
     ]
 
 
-def delta(index: int, kind: str, key: str, value: str) -> SSEEvent:
-    return (
+def delta(index: int, kind: str, key: str, value: str) -> Event:
+    return Event(
         "content_block_delta",
         {"type": "content_block_delta", "index": index, "delta": {"type": kind, key: value}},
     )
 
 
-def stop_block(index: int) -> SSEEvent:
-    return ("content_block_stop", {"type": "content_block_stop", "index": index})
+def stop_block(index: int) -> Event:
+    return Event("content_block_stop", {"type": "content_block_stop", "index": index})
 
 
-def end(stop_reason: str, output_tokens: int, **usage: int) -> list[SSEEvent]:
+def end(stop_reason: str, output_tokens: int, **usage: int) -> list[Event]:
     return [
-        (
+        Event(
             "message_delta",
             {
                 "type": "message_delta",
@@ -71,16 +71,16 @@ def end(stop_reason: str, output_tokens: int, **usage: int) -> list[SSEEvent]:
                 "usage": {**usage, "output_tokens": output_tokens},
             },
         ),
-        ("message_stop", {"type": "message_stop"}),
+        Event("message_stop", {"type": "message_stop"}),
     ]
 
 
-PING: SSEEvent = ("ping", {"type": "ping"})
+PING = Event("ping", {"type": "ping"})
 
 
 def text_events(
     text: str, stop: str = "end_turn", usage: tuple[int, int] = (25, 15)
-) -> list[SSEEvent]:
+) -> list[Event]:
     return [
         start(usage[0]),
         *block(0),
@@ -160,7 +160,7 @@ _TOOL = [
     *block(0),
     delta(0, "text_delta", "text", "Let me check."),
     stop_block(0),
-    (
+    Event(
         "content_block_start",
         {
             "type": "content_block_start",
@@ -191,7 +191,7 @@ _OVERLOADED = [
     start(12),
     *block(0),
     delta(0, "text_delta", "text", "Partial"),
-    (
+    Event(
         "error",
         {
             "type": "error",
@@ -253,7 +253,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
             body=frame(
                 [
                     start(5),
-                    ("future_event", {"type": "future_event", "whatever": [1, 2]}),
+                    Event("future_event", {"type": "future_event", "whatever": [1, 2]}),
                     *block(0),
                     delta(0, "citations_delta", "citation", "ignored"),
                     delta(0, "text_delta", "text", "Still fine."),

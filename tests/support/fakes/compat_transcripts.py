@@ -3,9 +3,10 @@ llama.cpp, Azure and Spark's HTTP API, each transcript with the reply it must be
 
 from __future__ import annotations
 
+from tests.support.events import Event
 from tests.support.fakes.openai_transcripts import counts, oa
 from tests.support.fakes.upstream import Scenario
-from tests.support.fakes.wire import Expected, SSEEvent, failed, frame, json_body
+from tests.support.fakes.wire import Expected, data_only, failed, frame, json_body
 
 _DEEPSEEK_USAGE = {
     **counts(16, 24),
@@ -21,9 +22,9 @@ _LLAMA_TIMINGS = {"prompt_n": 8, "prompt_ms": 21.3, "predicted_n": 3, "predicted
 
 def _llama(done_tail: str) -> Scenario:
     head = [
-        (None, oa({"role": "assistant", "content": None})),
-        (None, oa({"content": "Hi there"})),
-        (None, oa({}, "stop", usage=_LLAMA_USAGE, timings=_LLAMA_TIMINGS)),
+        data_only(oa({"role": "assistant", "content": None})),
+        data_only(oa({"content": "Hi there"})),
+        data_only(oa({}, "stop", usage=_LLAMA_USAGE, timings=_LLAMA_TIMINGS)),
     ]
     return Scenario(body=[*frame(head), done_tail.encode()])
 
@@ -44,7 +45,7 @@ def _spark_http() -> Scenario:
             obj["usage"] = usage
         return obj
 
-    events: list[SSEEvent] = [(None, chunk("你好")), (None, chunk("！", counts(1, 2)))]
+    events: list[Event] = [data_only(chunk("你好")), data_only(chunk("！", counts(1, 2)))]
     return Scenario(body=[*frame(events, space=False), b"data:[DONE]\n\n"])
 
 
@@ -55,20 +56,21 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
                 b": keep-alive\n\n",
                 *frame(
                     [
-                        (None, oa({"role": "assistant", "content": None, "reasoning_content": ""})),
-                        (None, oa({"content": None, "reasoning_content": "Two plus two"})),
-                        (None, oa({"content": None, "reasoning_content": " is four."})),
-                        (None, oa({"content": "The answer", "reasoning_content": None})),
-                        (None, oa({"content": " is 4.", "reasoning_content": None})),
-                        (
-                            None,
+                        data_only(
+                            oa({"role": "assistant", "content": None, "reasoning_content": ""})
+                        ),
+                        data_only(oa({"content": None, "reasoning_content": "Two plus two"})),
+                        data_only(oa({"content": None, "reasoning_content": " is four."})),
+                        data_only(oa({"content": "The answer", "reasoning_content": None})),
+                        data_only(oa({"content": " is 4.", "reasoning_content": None})),
+                        data_only(
                             oa(
                                 {"content": "", "reasoning_content": None},
                                 "stop",
                                 usage=_DEEPSEEK_USAGE,
                             ),
                         ),
-                        (None, "[DONE]"),
+                        data_only("[DONE]"),
                     ]
                 ),
             ]
@@ -81,24 +83,24 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
         Scenario(
             body=frame(
                 [
-                    (
-                        None,
+                    data_only(
                         oa(
                             {"role": "assistant", "content": "", "reasoning": "Hmm, a greeting."},
                             system_fingerprint="fp_ollama",
                         ),
                     ),
-                    (
-                        None,
+                    data_only(
                         oa(
                             {"content": "", "reasoning": " Reply kindly."},
                             system_fingerprint="fp_ollama",
                         ),
                     ),
-                    (None, oa({"content": "Hello!"}, system_fingerprint="fp_ollama")),
-                    (None, oa({}, "stop", system_fingerprint="fp_ollama")),
-                    (None, oa(choices=False, usage=counts(11, 6), system_fingerprint="fp_ollama")),
-                    (None, "[DONE]"),
+                    data_only(oa({"content": "Hello!"}, system_fingerprint="fp_ollama")),
+                    data_only(oa({}, "stop", system_fingerprint="fp_ollama")),
+                    data_only(
+                        oa(choices=False, usage=counts(11, 6), system_fingerprint="fp_ollama")
+                    ),
+                    data_only("[DONE]"),
                 ]
             )
         ),
@@ -110,11 +112,11 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
         Scenario(
             body=frame(
                 [
-                    (None, oa({"role": "assistant", "content": None, "refusal": ""})),
-                    (None, oa({"content": None, "refusal": "I'm sorry, I can't"})),
-                    (None, oa({"content": None, "refusal": " help with that."})),
-                    (None, oa({}, "stop")),
-                    (None, "[DONE]"),
+                    data_only(oa({"role": "assistant", "content": None, "refusal": ""})),
+                    data_only(oa({"content": None, "refusal": "I'm sorry, I can't"})),
+                    data_only(oa({"content": None, "refusal": " help with that."})),
+                    data_only(oa({}, "stop")),
+                    data_only("[DONE]"),
                 ]
             )
         ),
@@ -124,8 +126,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
         Scenario(
             body=frame(
                 [
-                    (
-                        None,
+                    data_only(
                         {
                             "choices": [],
                             "created": 0,
@@ -137,9 +138,9 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
                             ],
                         },
                     ),
-                    (None, oa({"content": "Filtered"}, content_filter_results={})),
-                    (None, oa({}, "content_filter")),
-                    (None, "[DONE]"),
+                    data_only(oa({"content": "Filtered"}, content_filter_results={})),
+                    data_only(oa({}, "content_filter")),
+                    data_only("[DONE]"),
                 ]
             )
         ),
@@ -156,7 +157,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
     "oa-t-eof-after-finish": (
         Scenario(
             body=frame(
-                [(None, oa({"content": "Done"})), (None, oa({}, "stop", usage=counts(3, 1)))]
+                [data_only(oa({"content": "Done"})), data_only(oa({}, "stop", usage=counts(3, 1)))]
             )
         ),
         Expected("Done", usage=(3, 1), raw_finish="stop"),
@@ -167,8 +168,8 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
             body=[
                 *frame(
                     [
-                        (None, oa({"role": "assistant", "content": ""})),
-                        (None, oa({"content": "Par"})),
+                        data_only(oa({"role": "assistant", "content": ""})),
+                        data_only(oa({"content": "Par"})),
                     ]
                 ),
                 b'data: {"error": {"object": "error", "message": "This model\'s maximum context '
@@ -182,7 +183,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
     "oa-t-llamacpp-error-field": (
         Scenario(
             body=[
-                *frame([(None, oa({"role": "assistant", "content": None}))]),
+                *frame([data_only(oa({"role": "assistant", "content": None}))]),
                 b'error: {"code":400,"message":"the request exceeds the available context size",'
                 b'"type":"invalid_request_error"}\n\n',
                 b"data: [DONE]\n\n",
@@ -194,9 +195,9 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
         Scenario(
             body=frame(
                 [
-                    (None, oa({"content": "Half"})),
-                    (None, oa({}, "insufficient_system_resource")),
-                    (None, "[DONE]"),
+                    data_only(oa({"content": "Half"})),
+                    data_only(oa({}, "insufficient_system_resource")),
+                    data_only("[DONE]"),
                 ]
             )
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.support.events import Event
 from tests.support.fakes.openai_transcripts import counts
 from tests.support.fakes.upstream import Recorded, Scenario
 from tests.support.fakes.wire import (
@@ -11,7 +12,7 @@ from tests.support.fakes.wire import (
     CODE,
     PLAIN,
     Expected,
-    SSEEvent,
+    data_only,
     failed,
     frame,
     framed_variants,
@@ -46,16 +47,14 @@ def _usage(prompt: int, completion: int) -> dict[str, object]:
     }
 
 
-def text_events(
-    text: str, finish: str = "stop", usage: tuple[int, int] = (14, 8)
-) -> list[SSEEvent]:
+def text_events(text: str, finish: str = "stop", usage: tuple[int, int] = (14, 8)) -> list[Event]:
     *head, last = pieces(text)
     # The finish reason rides on the chunk with the last text.
     return [
-        *((None, cmp(p)) for p in head),
-        (None, cmp(last, finish)),
-        (None, _usage(*usage)),
-        (None, "[DONE]"),
+        *(data_only(cmp(p)) for p in head),
+        data_only(cmp(last, finish)),
+        data_only(_usage(*usage)),
+        data_only("[DONE]"),
     ]
 
 
@@ -64,8 +63,8 @@ def _vllm() -> Scenario:
     chunks = [cmp(p, None, stop_reason=None, usage=None) for p in ("Once", " upon", " a time")] + [
         cmp("", "length", stop_reason=None, usage=None)
     ]
-    tail = frame([(None, _usage(6, 4)), (None, "[DONE]")])
-    return Scenario(body=[*frame([(None, c) for c in chunks]), b"".join(tail)])
+    tail = frame([data_only(_usage(6, 4)), data_only("[DONE]")])
+    return Scenario(body=[*frame([data_only(c) for c in chunks]), b"".join(tail)])
 
 
 def _error(status: int, message: str, type_: str, code: str | None) -> Scenario:
@@ -98,16 +97,16 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         Scenario(
             body=frame(
                 [
-                    (None, cmp("Some")),
-                    (None, {"error": {"message": "Internal error", "type": "server_error"}}),
-                    (None, "[DONE]"),
+                    data_only(cmp("Some")),
+                    data_only({"error": {"message": "Internal error", "type": "server_error"}}),
+                    data_only("[DONE]"),
                 ]
             )
         ),
         failed("reported an error mid-reply: Internal error", text="Some"),
     ),
     "cmp-t-truncated": (
-        Scenario(body=frame([(None, cmp("Some")), (None, cmp(" more"))])),
+        Scenario(body=frame([data_only(cmp("Some")), data_only(cmp(" more"))])),
         failed("closed the connection before the reply was finished", text="Some more"),
     ),
     "cmp-t-400": (
@@ -152,4 +151,4 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
 SCENARIOS = scenarios_of(TRANSCRIPTS, paced="cmp-t-code")
 # For the timeout tests: no status line at all; one chunk, then nothing.
 SCENARIOS["cmp-header-timeout"] = Scenario(header_delay=30)
-SCENARIOS["cmp-idle-timeout"] = Scenario(body=frame([(None, cmp("Then"))]), hang=True)
+SCENARIOS["cmp-idle-timeout"] = Scenario(body=frame([data_only(cmp("Then"))]), hang=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tests.support.events import Event
 from tests.support.fakes.upstream import Recorded, Scenario
 from tests.support.fakes.wire import (
     CHINESE,
     CODE,
     PLAIN,
     Expected,
-    SSEEvent,
+    data_only,
     failed,
     frame,
     framed_variants,
@@ -57,11 +58,11 @@ def response(
     return obj
 
 
-def text_events(text: str, finish: str = "STOP", usage: tuple[int, int] = (5, 7)) -> list[SSEEvent]:
+def text_events(text: str, finish: str = "STOP", usage: tuple[int, int] = (5, 7)) -> list[Event]:
     *head, last = pieces(text)
     return [
-        *((None, response([{"text": p}], usage=usage_meta(usage[0]))) for p in head),
-        (None, response([{"text": last}], finish, usage_meta(*usage))),
+        *(data_only(response([{"text": p}], usage=usage_meta(usage[0]))) for p in head),
+        data_only(response([{"text": last}], finish, usage_meta(*usage))),
     ]
 
 
@@ -159,9 +160,11 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         Scenario(
             body=frame(
                 [
-                    (None, response([{"text": "Thinking about it.", "thought": True}])),
-                    (None, response([{"text": "Answer: "}, {"text": "42"}], usage=usage_meta(8))),
-                    (None, response([{"text": "."}], "STOP", usage_meta(8, 3, thoughts=20))),
+                    data_only(response([{"text": "Thinking about it.", "thought": True}])),
+                    data_only(
+                        response([{"text": "Answer: "}, {"text": "42"}], usage=usage_meta(8))
+                    ),
+                    data_only(response([{"text": "."}], "STOP", usage_meta(8, 3, thoughts=20))),
                 ],
                 **LIVE,
             )
@@ -172,9 +175,9 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         Scenario(
             body=frame(
                 [
-                    (None, response([{"text": "Every"}], "STOP", usage_meta(2, 1))),
-                    (None, response([{"text": " chunk"}], "STOP", usage_meta(2, 2))),
-                    (None, response([{"text": " stops"}], "STOP", usage_meta(2, 3))),
+                    data_only(response([{"text": "Every"}], "STOP", usage_meta(2, 1))),
+                    data_only(response([{"text": " chunk"}], "STOP", usage_meta(2, 2))),
+                    data_only(response([{"text": " stops"}], "STOP", usage_meta(2, 3))),
                 ],
                 **LIVE,
             )
@@ -182,13 +185,13 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         Expected("Every chunk stops", usage=(2, 3), raw_finish="STOP"),
     ),
     "gm-t-blocked": (
-        Scenario(body=frame([(None, _BLOCKED)], **LIVE)),
+        Scenario(body=frame([data_only(_BLOCKED)], **LIVE)),
         failed("blocked the prompt (reason: SAFETY)"),
     ),
     "gm-t-safety": (
         Scenario(
             body=frame(
-                [(None, response([{"text": "Sure, here"}])), (None, _SAFETY)],
+                [data_only(response([{"text": "Sure, here"}])), data_only(_SAFETY)],
                 **LIVE,
             )
         ),
@@ -198,9 +201,8 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         Scenario(
             body=frame(
                 [
-                    (None, response([{"text": "Part"}])),
-                    (
-                        None,
+                    data_only(response([{"text": "Part"}])),
+                    data_only(
                         {
                             "error": {
                                 "code": 500,
@@ -291,5 +293,5 @@ SCENARIOS = scenarios_of(TRANSCRIPTS, paced="gm-t-code")
 # For the timeout tests: nothing after the headers; one chunk, then nothing.
 SCENARIOS["gm-first-byte-timeout"] = Scenario(body=[], hang=True)
 SCENARIOS["gm-idle-timeout"] = Scenario(
-    body=frame([(None, response([{"text": "Then"}]))], **LIVE), hang=True
+    body=frame([data_only(response([{"text": "Then"}]))], **LIVE), hang=True
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.support.events import Event
 from tests.support.fakes.openai_scenarios import SCENARIOS as BASE
 from tests.support.fakes.openai_scenarios import _error_body
 from tests.support.fakes.upstream import Recorded, Scenario
@@ -13,7 +14,7 @@ from tests.support.fakes.wire import (
     CODE,
     PLAIN,
     Expected,
-    SSEEvent,
+    data_only,
     failed,
     frame,
     framed_variants,
@@ -59,15 +60,13 @@ def counts(prompt: int, completion: int) -> dict[str, int]:
     }
 
 
-def text_events(
-    text: str, finish: str = "stop", usage: tuple[int, int] = (12, 9)
-) -> list[SSEEvent]:
+def text_events(text: str, finish: str = "stop", usage: tuple[int, int] = (12, 9)) -> list[Event]:
     return [
-        (None, oa({"role": "assistant", "content": "", "refusal": None})),
-        *((None, oa({"content": p})) for p in pieces(text)),
-        (None, oa({}, finish)),
-        (None, oa(choices=False, usage=counts(*usage))),
-        (None, "[DONE]"),
+        data_only(oa({"role": "assistant", "content": "", "refusal": None})),
+        *(data_only(oa({"content": p})) for p in pieces(text)),
+        data_only(oa({}, finish)),
+        data_only(oa(choices=False, usage=counts(*usage))),
+        data_only("[DONE]"),
     ]
 
 
@@ -119,10 +118,9 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         Scenario(
             body=frame(
                 [
-                    (None, oa({"content": "Partial"})),
-                    (None, oa({"content": " answer"})),
-                    (
-                        None,
+                    data_only(oa({"content": "Partial"})),
+                    data_only(oa({"content": " answer"})),
+                    data_only(
                         {
                             "error": {
                                 "message": "The server had an error processing your request.",
@@ -132,7 +130,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
                             }
                         },
                     ),
-                    (None, "[DONE]"),
+                    data_only("[DONE]"),
                 ]
             )
         ),
@@ -147,12 +145,14 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
         Expected("Done.", usage=(2, 2), raw_finish="stop"),
     ),
     "oa-t-truncated": (
-        Scenario(body=frame([(None, oa({"content": "Cut"})), (None, oa({"content": " off"}))])),
+        Scenario(
+            body=frame([data_only(oa({"content": "Cut"})), data_only(oa({"content": " off"}))])
+        ),
         failed("closed the connection before the reply was finished", text="Cut off"),
     ),
     "oa-t-abort": (
         Scenario(
-            body=frame([(None, oa({"content": "Cut"})), (None, oa({"content": " off"}))]),
+            body=frame([data_only(oa({"content": "Cut"})), data_only(oa({"content": " off"}))]),
             abort=True,
         ),
         failed("broke before the reply was finished", text="Cut off"),
@@ -160,7 +160,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
     "oa-t-unterminated": (
         Scenario(
             body=[
-                *frame([(None, oa({"content": "Almost"}))]),
+                *frame([data_only(oa({"content": "Almost"}))]),
                 b'data: {"id":"x","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
             ]
         ),

@@ -1,9 +1,9 @@
 """Writing transcripts: SSE framing in every legal shape, and what each reply should become.
 
-A transcript's events are given as (event name or None, data) pairs and framed by `frame`
-with LF, CRLF or lone-CR line ends, keep-alive comments, `data:` without its space, or the
-data spread over several `data:` lines (pretty-printed JSON: its line breaks fall between
-tokens, and the parser joins the lines with LF, which JSON reads as white space).
+A transcript's events (tests/support/events.py) are framed by `frame` with LF, CRLF or lone-CR
+line ends, keep-alive comments, `data:` without its space, or the data spread over several
+`data:` lines (pretty-printed JSON: its line breaks fall between tokens, and the parser joins
+the lines with LF, which JSON reads as white space).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, replace
 from typing import Any, TypeVar
 
+from tests.support.events import Event
 from tests.support.fakes.upstream import Scenario
 
 SSEData = dict[str, object] | str
-SSEEvent = tuple[str | None, SSEData]
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,13 @@ def _data(data: SSEData, *, multiline: bool, spacing: tuple[str, str]) -> list[s
     return [json.dumps(data, ensure_ascii=False, separators=spacing)]
 
 
+def data_only(data: SSEData) -> Event:
+    """An event written without an `event:` line (a `message`, as the reader sees it)."""
+    return Event("message", data)
+
+
 def frame(
-    events: list[SSEEvent],
+    events: list[Event],
     *,
     eol: str = "\n",
     space: bool = True,
@@ -70,15 +75,17 @@ def frame(
     """Each event as one write, framed as asked."""
     prefix = "data: " if space else "data:"
     writes = []
-    for i, (name, data) in enumerate(events):
+    for i, event in enumerate(events):
         lines = []
         if comments:
             # A comment-only block, then a comment glued to the event (OpenRouter's habit).
             writes.append(f": keep-alive {i}{eol}{eol}".encode())
             lines.append(": OPENROUTER PROCESSING")
-        if name is not None:
-            lines.append(f"event: {name}" if space else f"event:{name}")
-        lines += [prefix + line for line in _data(data, multiline=multiline, spacing=spacing)]
+        if event.event != "message":
+            lines.append(f"event: {event.event}" if space else f"event:{event.event}")
+        if event.id:
+            lines.append(f"id: {event.id}" if space else f"id:{event.id}")
+        lines += [prefix + line for line in _data(event.data, multiline=multiline, spacing=spacing)]
         writes.append((eol.join(lines) + eol + eol).encode())
     return writes
 
@@ -94,7 +101,7 @@ FRAMINGS: dict[str, dict[str, Any]] = {
 
 
 def framed_variants(
-    name: str, events: list[SSEEvent], expected: Expected, **base: Any
+    name: str, events: list[Event], expected: Expected, **base: Any
 ) -> dict[str, tuple[Scenario, Expected]]:
     """`name` framed as given, and `name-<framing>` for every framing in FRAMINGS."""
     out = {name: (Scenario(body=frame(events, **base)), expected)}
