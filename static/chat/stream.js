@@ -5,7 +5,6 @@ import { following, renderFinished, replyElement, updateRetryButtons } from './m
 import { conversationTouched } from './sidebar.js';
 
 export const UNFINISHED = new Set(['pending', 'streaming']);
-const MAX_STAMPS = 200;
 
 // One EventSource per reply. The browser reconnects by itself (with Last-Event-ID) after a
 // dropped connection; if it gives up (an HTTP error), we open a new one, backing off.
@@ -22,7 +21,6 @@ export function startStream(page, el, streamUrl) {
     lastEventId: '',
     retryTimer: 0,
     reconnectTimer: 0,
-    times: [],
   };
   el.classList.add('is-streaming');
   el.dataset.status = el.dataset.status || 'streaming';
@@ -58,19 +56,12 @@ function connect(page, stream) {
   source.addEventListener('delta', (event) => {
     const d = data(event);
     if (!d) return;
-    // Arrival times (performance.now) of the first deltas, for tests and diagnostics.
-    stream.el.dataset.deltaCount = String(Number(stream.el.dataset.deltaCount || 0) + 1);
-    if (stream.times.length < MAX_STAMPS) {
-      stream.times.push(performance.now().toFixed(1));
-      stream.el.dataset.deltaTimes = stream.times.join(',');
-    }
     setReconnecting(page, stream, false);
     following(page, () => showText(stream, d, false));
   });
   source.addEventListener('snapshot', (event) => {
     const d = data(event);
     if (!d) return;
-    stream.el.dataset.snapshots = String(Number(stream.el.dataset.snapshots || 0) + 1);
     setReconnecting(page, stream, false);
     following(page, () => showText(stream, d, true));
   });
@@ -104,9 +95,6 @@ function showText(stream, d, replace) {
       stream.body.append(stream.node);
     }
     stream.node.appendData(d.text); // text, never HTML
-    if (!stream.el.dataset.firstTextAt) {
-      stream.el.dataset.firstTextAt = performance.now().toFixed(1);
-    }
   }
   if (d.reasoning) {
     const thinking = stream.el.querySelector('.thinking');
@@ -137,7 +125,6 @@ function finish(page, stream, m) {
   clearTimeout(stream.retryTimer);
   clearTimeout(stream.reconnectTimer);
   if (stream.source) stream.source.close();
-  stream.el.dataset.endAt = performance.now().toFixed(1);
   following(page, () => renderFinished(page, stream.el, m));
   if (page.activeStream === stream) {
     page.activeStream = null;

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserType, Page, Playwright, sync_playwright
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, RECORD_STREAMS
 
 
 @pytest.fixture(scope="session")
@@ -52,5 +52,7 @@ def browser_context_args() -> dict[str, Any]:
 
 @pytest.fixture
 def page(page: Page) -> Page:
+    """pytest-playwright's page, recording what its event streams bring (RECORD_STREAMS)."""
     page.set_default_timeout(15_000)
+    page.add_init_script(RECORD_STREAMS)
     return page

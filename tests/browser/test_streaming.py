@@ -12,13 +12,11 @@ from playwright.sync_api import Page, Route, expect
 
 from chat.models import Conversation, Message
 from tests.support.browser import (
-    CAPTURE_LIVE_TEXT,
     conversation_id,
-    delta_times,
     open_page,
+    recorded,
     reply_id,
     send,
-    stamp,
     wait_ended_on_page,
 )
 from tests.support.daphne import Daphne
@@ -48,9 +46,10 @@ def test_demo_reply_streams_in_steps_then_renders_markdown(
     expect(page.locator("#stop-button")).to_be_visible()
     wait_ended_on_page(reply)
 
-    times = delta_times(reply)
+    record = recorded(page, reply)
+    times = record.delta_times
     assert len(set(times)) >= 5, times
-    assert stamp(reply, "first-text-at") < stamp(reply, "end-at")
+    assert record.stamp("first_text_at") < record.stamp("end_at")
     assert max(times) - min(times) > 200  # spread over time, not one burst
     body = reply.locator(".message-body")
     expect(body.locator("h2")).to_contain_text("Demo reply")
@@ -76,7 +75,6 @@ def test_demo_reply_streams_in_steps_then_renders_markdown(
 def test_reload_mid_reply_continues_to_the_complete_text(
     page: Page, daphne: Daphne, live_user: User
 ) -> None:
-    page.add_init_script(CAPTURE_LIVE_TEXT)
     open_page(page, daphne, live_user)
     reply = send(page, "A long one please /long")
     expect(reply.locator(".message-body")).to_contain_text("Text streams in")
@@ -89,8 +87,9 @@ def test_reload_mid_reply_continues_to_the_complete_text(
     stored = Message.objects.get(pk=reply_id(reply))
     assert stored.status == "complete"
     assert "Paragraph number 40" in stored.content
-    assert page.evaluate("window.__liveTextAtEnd") == stored.content
-    assert len(delta_times(reply)) >= 5  # deltas kept arriving after the reload
+    record = recorded(page, reply)  # of the reloaded page
+    assert record.live_text_at_end == stored.content
+    assert len(record.delta_times) >= 5  # deltas kept arriving after the reload
     expect(reply.locator(".message-body ol li")).to_have_count(40)
     expect(page.locator("#composer-input")).to_be_enabled()
 
@@ -142,7 +141,7 @@ def test_stop_keeps_the_partial_text_and_retry_streams_a_new_reply(
     fresh = page.locator(".from-assistant").last
     expect(fresh).not_to_have_attribute("data-message-id", str(stopped.pk))
     wait_ended_on_page(fresh)
-    assert len(set(delta_times(fresh))) >= 5
+    assert len(set(recorded(page, fresh).delta_times)) >= 5
     expect(page.locator(".from-assistant")).to_have_count(1)
     stopped.refresh_from_db()
     assert stopped.superseded
@@ -173,9 +172,10 @@ def test_openai_upstream_reply_streams_from_the_fake_server(
     expect(reply.locator(".message-body")).to_contain_text("word3")
     expect(reply).to_have_attribute("data-status", "streaming")
     wait_ended_on_page(reply)
-    times = delta_times(reply)
+    record = recorded(page, reply)
+    times = record.delta_times
     assert len(set(times)) >= 10, times
-    assert stamp(reply, "first-text-at") < stamp(reply, "end-at")
+    assert record.stamp("first_text_at") < record.stamp("end_at")
     expected = " ".join(f"word{i}" for i in range(40))
     expect(reply.locator(".message-body")).to_have_text(expected)
     assert Conversation.objects.get(pk=conversation_id(page)).model == "openai:oa-slow"
@@ -227,4 +227,5 @@ def test_every_protocol_streams_a_reply_into_the_page(
     assert (saved.model, saved.content) == (model, expected)
     # The stored HTML is what the page shows once the reply ends: highlighted code included.
     expect(reply.locator(".message-body div.codehilite")).to_have_count(1)
-    assert stamp(reply, "first-text-at") <= stamp(reply, "end-at")
+    record = recorded(page, reply)
+    assert record.stamp("first_text_at") <= record.stamp("end_at")

@@ -1,10 +1,13 @@
-"""Helpers for the browser tests: logging a page in, sending, and reading the page's stamps."""
+"""Helpers for the browser tests: Chromium, logging a page in, sending, and what a reply's event
+streams brought to the page, and when."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 
 from tests.support.clients import login_session
@@ -21,22 +24,73 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Records the reply's live text at the moment its `end` event arrives, before the page swaps
-# in the rendered HTML, so a test can compare exactly what was streamed with what was stored.
-CAPTURE_LIVE_TEXT = """
+# Installed in every browser test's page before its scripts run: wraps the listeners the page
+# adds to its EventSources, and records per reply (by the stream's path, which stays the same
+# across reconnects) what the events brought and when, in the page's own clock
+# (performance.now(), in ms, to 0.1 ms): each delta's arrival, the snapshots, the first text
+# shown, the `end`, and the text shown when `end` arrived, before the rendered HTML replaced it.
+# A reload starts a new record, as it starts a new page.
+RECORD_STREAMS = """
 (() => {
+  const streams = {};
+  window.__streams = streams;
+  const now = () => Math.round(performance.now() * 10) / 10;
+  const recordOf = (source) => {
+    const path = new URL(source.url).pathname;
+    streams[path] ??= {
+      delta_times: [], snapshots: 0, first_text_at: null, end_at: null, live_text_at_end: null,
+    };
+    return streams[path];
+  };
+  const parse = (event) => {
+    try {
+      return JSON.parse(event.data);
+    } catch {
+      return null;
+    }
+  };
+  const recorded = new Set(['delta', 'snapshot', 'end']);
   const add = EventSource.prototype.addEventListener;
   EventSource.prototype.addEventListener = function (type, listener, options) {
-    if (type !== 'end') return add.call(this, type, listener, options);
+    if (!recorded.has(type)) return add.call(this, type, listener, options);
     const wrapped = function (event) {
-      const body = document.querySelector('.from-assistant.is-streaming .message-body');
-      window.__liveTextAtEnd = body ? body.textContent : null;
+      const at = now();
+      const data = parse(event);
+      if (data) {
+        const record = recordOf(event.target);
+        if (type === 'end') {
+          record.end_at = at;
+          const body = document.querySelector('.from-assistant.is-streaming .message-body');
+          record.live_text_at_end = body ? body.textContent : null;
+        } else {
+          if (type === 'delta') record.delta_times.push(at);
+          else record.snapshots += 1;
+          if (data.text && record.first_text_at === null) record.first_text_at = at;
+        }
+      }
       return listener.call(this, event);
     };
     return add.call(this, type, wrapped, options);
   };
 })();
 """
+
+
+@dataclass
+class StreamRecord:
+    """What a reply's event streams brought to the page (RECORD_STREAMS), times in ms."""
+
+    delta_times: list[float]
+    snapshots: int
+    first_text_at: float | None
+    end_at: float | None
+    live_text_at_end: str | None
+
+    def stamp(self, name: str) -> float:
+        value = getattr(self, name)
+        assert value is not None, f"no {name} recorded"
+        return float(value)
+
 
 FINISH_TIMEOUT = 40_000
 
@@ -67,15 +121,12 @@ def wait_ended_on_page(reply: Locator, status: str = "complete") -> None:
     expect(reply).to_have_attribute("data-status", status, timeout=FINISH_TIMEOUT)
 
 
-def delta_times(reply: Locator) -> list[float]:
-    raw = reply.get_attribute("data-delta-times") or ""
-    return [float(t) for t in raw.split(",") if t]
-
-
-def stamp(reply: Locator, name: str) -> float:
-    value = reply.get_attribute(f"data-{name}")
-    assert value, f"no data-{name} on the reply"
-    return float(value)
+def recorded(page: Page, reply: Locator) -> StreamRecord:
+    """What the event streams of `reply` brought to `page`, as RECORD_STREAMS saw it."""
+    path = reverse("chat:reply-events", args=[reply_id(reply)])
+    record = page.evaluate("(path) => (window.__streams || {})[path] || null", path)
+    assert record, f"no event stream of {path} was recorded"
+    return StreamRecord(**record)
 
 
 def conversation_id(page: Page) -> int:
