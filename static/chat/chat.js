@@ -27,11 +27,12 @@ if (app) {
 function start(app) {
   const strings = JSON.parse(document.getElementById('chat-strings').textContent);
   const byId = (id) => document.getElementById(id);
-  // Everything the modules share, for this page only.
+  // Everything the modules share, for this page only. Every field is declared here; the
+  // modules change the values, never the shape.
   const page = {
-    app,
-    strings,
-    els: {
+    app, // #chat-app: the server's values in its data-* attributes
+    strings, // the page's translated texts (#chat-strings)
+    els: { // the page's elements
       list: byId('conversation-list'),
       sidebarEmpty: byId('sidebar-empty'),
       loadMore: byId('load-more'),
@@ -49,14 +50,19 @@ function start(app) {
       stop: byId('stop-button'),
       send: byId('send-button'),
     },
-    api: createApi(strings),
-    url: (name, id) => app.dataset[name].replace(SENTINEL, String(id)),
-    maxChars: Number(app.dataset.maxChars) || Infinity,
+    api: createApi(strings), // api(method, path, body): JSON in and out, CSRF included
+    url: (name, id) => app.dataset[name].replace(SENTINEL, String(id)), // a data-url-* for an id
+    maxChars: Number(app.dataset.maxChars) || Infinity, // the longest message, in code points
+    // The site's name after the conversation's in the document's title.
     titleSuffix: document.title.includes(' · ') ? document.title.split(' · ').pop() : '',
-    conversationId: app.dataset.conversationId || '',
-    activeStream: null, // the reply streaming in this conversation, if any
+    conversationId: app.dataset.conversationId || '', // '' until the first message creates it
+    activeStream: null, // the reply streaming in this conversation, if any (stream.js)
     busy: false, // a send or retry request is in flight
+    // Keeping the newest text in view (messages.js): `pinned` while the reader is at the
+    // bottom, `queued` while a scroll waits for the next animation frame.
+    scroll: { pinned: true, queued: false },
   };
+  Object.seal(page); // a module adding a field throws (modules are strict code)
   const { els } = page;
 
   async function send() {

@@ -111,7 +111,6 @@ function nearBottom(box) {
 
 export function watchScroll(page) {
   const box = page.els.messages;
-  page.scroll = { pinned: true, queued: false };
   box.addEventListener('scroll', () => {
     page.scroll.pinned = nearBottom(box);
   }, { passive: true });
