@@ -4,34 +4,16 @@ was ended meanwhile, through its feed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from chat.models import Conversation, Message
+from chat.models import Message
 from chat.replies import checkpoints, store
 from chat.replies.feed import Feed
 from chat.server.process import state
-from tests.support.rows import streaming_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def feeds(conversation: Conversation) -> Iterator[list[Feed]]:
-    made: list[Feed] = []
-    for _ in range(3):
-        reply = streaming_reply(conversation)
-        stale = timezone.now() - timedelta(minutes=5)
-        Message.objects.filter(pk=reply.pk).update(heartbeat_at=stale)
-        made.append(Feed(reply.pk).open())
-    yield made
-    for feed in made:
-        checkpoints.forget(feed.reply_id)
-        feed.abandon()
 
 
 def watch(feeds: list[Feed]) -> None:

@@ -4,20 +4,10 @@ closing and the stop it passes on."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-
-import pytest
 
 from chat.replies.feed import Feed, local_feed
 from chat.replies.messages import end_message
 from chat.replies.store import DELETED_END
-
-
-@pytest.fixture
-def feed() -> Iterator[Feed]:
-    feed = Feed(4242).open()
-    yield feed
-    feed.abandon()
 
 
 def test_each_piece_is_numbered_and_empty_ones_are_not(feed: Feed) -> None:
