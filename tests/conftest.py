@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils.module_loading import import_string
 
 from chat.models import Conversation
 from tests.support.clients import PASSWORD, JsonApi, SiteClient, login_session
@@ -153,4 +155,5 @@ def postgres_and_redis() -> None:
             "run them as scripts/test.sh does, or deselect them with -m 'not scaleout'"
         )
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
+    layer = import_string(settings.CHANNEL_LAYERS["default"]["BACKEND"])
+    assert issubclass(layer, RedisChannelLayer), layer
