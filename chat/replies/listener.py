@@ -124,7 +124,9 @@ class Listener:
         never as the end of the stream."""
         if self._receiving is None:
             self._receiving = asyncio.ensure_future(self.layer.receive(channel))
-        done, _ = await asyncio.wait({self._receiving, ended}, timeout=wait)
+        done, _ = await asyncio.wait(
+            {self._receiving, ended}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+        )
         if self._receiving not in done:
             return None
         receiving, self._receiving = self._receiving, None
