@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, api, json_body, text_field
 from chat.limits import check_can_start_reply
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, UsageRecord
 from chat.providers import available_models, default_model, model_exists
 from chat.replies import store
 from chat.replies.generation import spawn
@@ -101,6 +101,10 @@ def conversations(request: HttpRequest, user: Any) -> JsonResponse:
 def conversation(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
     conv = get_conversation_for_user(user, pk)
     if request.method == "DELETE":
+        # Its running replies stop (their generations find them gone); the ledger keeps them.
+        UsageRecord.objects.filter(conversation=conv, outcome__in=Message.UNFINISHED).update(
+            outcome=Message.Status.STOPPED
+        )
         conv.delete()
         return HttpResponse(status=204)
     if request.method == "PATCH":

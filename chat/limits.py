@@ -9,12 +9,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.apiutil import ApiError
-from chat.models import Message, UserLimits
+from chat.models import Message, UsageRecord, UserLimits
 
 
 def check_can_start_reply(user: User) -> None:
@@ -34,11 +33,9 @@ def check_can_start_reply(user: User) -> None:
             status=429,
         )
     since = timezone.now() - timedelta(minutes=1)
-    counts = Message.objects.for_user(user).aggregate(
-        running=Count("pk", filter=Q(status__in=Message.UNFINISHED)),
-        recent=Count("pk", filter=Q(role=Message.Role.ASSISTANT, created_at__gte=since)),
-    )
-    running, recent = counts["running"], counts["recent"]
+    running = Message.objects.for_user(user).unfinished().count()
+    # Sends are counted in the usage ledger, which deleting a conversation does not touch.
+    recent = UsageRecord.objects.for_user(user).filter(created_at__gte=since).count()
     if running >= concurrent:
         raise ApiError(
             _("You already have %(n)d replies being written; wait for one to finish.")

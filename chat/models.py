@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chat.providers.errors import RETRYABLE_KINDS
@@ -235,3 +236,47 @@ class UserLimits(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class UsageRecordQuerySet(models.QuerySet["UsageRecord"]):
+    def for_user(self, user: User) -> UsageRecordQuerySet:
+        return self.filter(user=user)
+
+
+class UsageRecord(models.Model):
+    """The usage ledger: one row per reply, written when the reply starts and completed when
+    it ends. It outlives the conversation (deleting one does not give a user back their sends):
+    the per-minute limit counts it, and usage and cost are read from it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_records"
+    )
+    reply = models.OneToOneField(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="usage_record"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    model = models.CharField(_("model"), max_length=200)
+    provider = models.CharField(_("provider"), max_length=100, blank=True)
+    input_tokens = models.PositiveIntegerField(_("input tokens"), null=True, blank=True)
+    output_tokens = models.PositiveIntegerField(_("output tokens"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=16,
+        choices=Message.Status.choices,
+        default=Message.Status.STREAMING,
+    )
+    created_at = models.DateTimeField(_("started"), default=timezone.now)
+
+    objects = UsageRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"], name="usage_user_time")]
+        verbose_name = _("usage record")
+        verbose_name_plural = _("usage records")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.model} · {self.created_at:%Y-%m-%d %H:%M}"

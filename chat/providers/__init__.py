@@ -142,6 +142,11 @@ def model_exists(model_id: str) -> bool:
     return any(c.id == model_id for c in available_models())
 
 
+def provider_label(model_id: str) -> str:
+    """The label of the provider serving model_id ("" if none does). Sync: touches the DB."""
+    return next((c.provider for c in available_models() if c.id == model_id), "")
+
+
 def _build(source: _Source, model: str) -> Provider:
     if source.protocol in ("openai", "openai_completions"):
         from chat.providers.openai import OpenAIProvider

@@ -11,7 +11,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, UsageRecord
+from chat.providers import provider_label
 from chat.providers.base import ChatRequest, Turn
 from chat.render import render_plain
 from chat.replies import messages
@@ -126,7 +127,8 @@ def create_exchange(
 
 
 def new_reply(conv: Conversation, worker_channel: str) -> Message:
-    return Message.objects.create(
+    """A reply about to be generated, and its row in the usage ledger."""
+    reply = Message.objects.create(
         conversation=conv,
         role=Message.Role.ASSISTANT,
         status=Message.Status.STREAMING,
@@ -134,6 +136,15 @@ def new_reply(conv: Conversation, worker_channel: str) -> Message:
         worker_channel=worker_channel,
         heartbeat_at=timezone.now(),
     )
+    UsageRecord.objects.create(
+        user_id=conv.owner_id,
+        reply=reply,
+        conversation=conv,
+        model=conv.model,
+        provider=provider_label(conv.model),
+        created_at=reply.created_at,
+    )
+    return reply
 
 
 def load_reply(reply_id: int) -> Message | None:
@@ -229,6 +240,12 @@ def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
     )
     if not updated:
         return None
+    UsageRecord.objects.filter(reply_id=reply_id).update(
+        outcome=outcome.status,
+        input_tokens=outcome.input_tokens,
+        output_tokens=outcome.output_tokens,
+        duration_ms=outcome.duration_ms,
+    )
     reply = Message.objects.get(pk=reply_id)
     Conversation.objects.filter(pk=reply.conversation_id).update(updated_at=timezone.now())
     return reply

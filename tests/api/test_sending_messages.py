@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from chat.models import Conversation, Message, UserLimits
+from chat.models import Conversation, Message, UsageRecord, UserLimits
 from tests.support.clients import JsonApi
 from tests.support.rows import finished_exchange, streaming_reply
 
@@ -212,6 +212,45 @@ def test_too_many_messages_in_a_minute_are_refused(
         "error": "You have sent 2 messages in the last minute; wait a moment."
     }
     assert conversation.messages.count() == 4
+
+
+def test_deleting_conversations_does_not_reset_the_per_minute_limit(
+    api: JsonApi, user: User, settings: object
+) -> None:
+    settings.CHAT_MESSAGES_PER_MINUTE = 3  # type: ignore[attr-defined]
+    settings.CHAT_MAX_CONCURRENT_REPLIES = 10  # type: ignore[attr-defined]
+    for _ in range(3):
+        conv = Conversation.objects.create(owner=user, model="demo")
+        assert api.post(messages_url(conv), {"content": "Hi"}).status_code == 202
+        assert api.delete(f"/api/conversations/{conv.pk}").status_code == 204
+    fresh = Conversation.objects.create(owner=user, model="demo")
+
+    response = api.post(messages_url(fresh), {"content": "Hi"})
+
+    assert response.status_code == 429
+    assert "3 messages in the last minute" in response.json()["error"]
+    assert not Message.objects.exists()
+    # The ledger kept the three sends, and that their replies ended.
+    rows = UsageRecord.objects.filter(user=user)
+    assert [(r.reply_id, r.conversation_id) for r in rows] == [(None, None)] * 3
+    assert all(r.outcome in ("stopped", "interrupted") for r in rows)
+
+
+def test_each_send_writes_its_row_in_the_usage_ledger(
+    api: JsonApi, user: User, conversation: Conversation
+) -> None:
+    body = api.post(messages_url(conversation), {"content": "Hi"}).json()
+
+    row = UsageRecord.objects.get(reply_id=body["reply"]["id"])
+    assert (row.user, row.conversation, row.model, row.provider) == (
+        user,
+        conversation,
+        "demo",
+        "Demo",
+    )
+    # The test client ends the request's event loop, and with it the generation: the row
+    # says how the reply ended, as the reply does.
+    assert row.outcome == Message.objects.get(pk=body["reply"]["id"]).status
 
 
 def test_a_per_user_override_raises_the_limit(

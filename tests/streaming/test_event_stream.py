@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.contrib.auth.models import User
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, UsageRecord
 from chat.replies import store
 from tests.support.clients import SiteClient, live_text
 from tests.support.events import Event
@@ -68,6 +68,15 @@ def test_a_paced_reply_streams_these_exact_events(site: SiteClient) -> None:
         6,
         "",
     )
+    # Its row in the usage ledger is completed with it.
+    row = UsageRecord.objects.get(reply=saved)
+    assert (row.outcome, row.input_tokens, row.output_tokens, row.provider) == (
+        "complete",
+        9,
+        7,
+        "OpenAI",
+    )
+    assert row.duration_ms == saved.duration_ms and row.duration_ms is not None
 
 
 def test_a_finished_reply_streams_its_end_at_once_with_exact_bytes_and_headers(

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, UsageRecord
 from chat.replies import store
 
 
 def finished_exchange(conv: Conversation, text: str = "Hello") -> tuple[Message, Message]:
-    """A user message and its complete reply, stored directly."""
+    """A user message and its complete reply, stored directly, with the reply's row in the
+    usage ledger as the site writes it."""
     question = Message.objects.create(conversation=conv, role="user", content="Hi")
     reply = Message.objects.create(
         conversation=conv, role="assistant", content=text, html=f"<p>{text}</p>", model="demo"
+    )
+    UsageRecord.objects.create(
+        user_id=conv.owner_id,
+        reply=reply,
+        conversation=conv,
+        model="demo",
+        provider="Demo",
+        outcome=Message.Status.COMPLETE,
     )
     return question, reply
 
