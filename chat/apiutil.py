@@ -5,13 +5,18 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+
+# Half of a UTF-16 surrogate pair: JSON can spell one ("\ud800"), no database can store it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ApiError(Exception):
@@ -32,6 +37,8 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(_("The request body is not valid JSON.")) from None
+    except RecursionError:
+        raise ApiError(_("The request body is nested too deeply.")) from None
     if not isinstance(data, dict):
         raise ApiError(_("The request body must be a JSON object."))
     return data
@@ -45,6 +52,10 @@ def text_field(data: dict[str, Any], name: str, limit: int, *, required: bool = 
         raise ApiError(_("“%(name)s” must not be empty.") % {"name": name})
     if "\x00" in value:  # PostgreSQL cannot store it (Django's forms refuse it too)
         raise ApiError(_("“%(name)s” must not contain null characters.") % {"name": name})
+    if _LONE_SURROGATE.search(value):
+        raise ApiError(
+            _("“%(name)s” contains characters that are not valid text.") % {"name": name}
+        )
     if len(value) > limit:
         raise ApiError(
             _("“%(name)s” is too long: %(length)d characters, the limit is %(limit)d.")
@@ -82,11 +93,19 @@ def api(*methods: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 return error(exc.message, exc.status)
             except Http404:
                 return error(_("Not found."), 404)
+            except RequestDataTooBig:
+                return error(_("The request is too large."), 413)
             return response
 
         return wrapper
 
     return decorate
+
+
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any path under /api/ that names nothing (a non-numeric id included): JSON, like the
+    rest of the API, not Django's HTML page."""
+    return error(_("Not found."), 404)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

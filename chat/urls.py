@@ -1,17 +1,34 @@
-from django.urls import path
+from django.urls import path, re_path, register_converter
 
-from chat import api, stream, views
+from chat import api, apiutil, stream, views
+
+
+class IdConverter:
+    """A database id: at most 18 digits (a bigint). A longer number names nothing, and
+    would make PostgreSQL refuse the query."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 app_name = "chat"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("c/<int:pk>/", views.conversation, name="conversation"),
+    path("c/<id:pk>/", views.conversation, name="conversation"),
     path("api/models", api.models, name="api-models"),
     path("api/conversations", api.conversations, name="api-conversations"),
-    path("api/conversations/<int:pk>", api.conversation, name="api-conversation"),
-    path("api/conversations/<int:pk>/messages", api.messages, name="api-messages"),
-    path("api/replies/<int:pk>/events", stream.reply_events, name="reply-events"),
-    path("api/replies/<int:pk>/stop", api.stop, name="api-stop"),
-    path("api/replies/<int:pk>/regenerate", api.regenerate, name="api-regenerate"),
+    path("api/conversations/<id:pk>", api.conversation, name="api-conversation"),
+    path("api/conversations/<id:pk>/messages", api.messages, name="api-messages"),
+    path("api/replies/<id:pk>/events", stream.reply_events, name="reply-events"),
+    path("api/replies/<id:pk>/stop", api.stop, name="api-stop"),
+    path("api/replies/<id:pk>/regenerate", api.regenerate, name="api-regenerate"),
+    re_path(r"^api/(?P<rest>.*)$", apiutil.not_found),
 ]

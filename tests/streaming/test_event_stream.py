@@ -262,6 +262,18 @@ def test_a_last_event_id_that_is_not_a_plain_number_is_ignored(
     assert (query.status_code, query.content) == (200, expected)
 
 
+def test_a_last_event_id_with_thousands_of_digits_is_refused(site: SiteClient) -> None:
+    reply, url = site.ask("openai:oa-plain")
+
+    for headers, params in (
+        ({**EVENT_STREAM, "Last-Event-ID": "9" * 5000}, {}),
+        (EVENT_STREAM, {"last_event_id": "1" * 19}),
+    ):
+        response = site.http.get(url, headers=headers, params=params)
+        assert response.status_code == 400
+        assert response.json() == {"error": "The Last-Event-ID is not one this site sent."}
+
+
 def test_a_null_character_from_the_model_does_not_lose_the_reply(site: SiteClient) -> None:
     reply, url = site.ask("openai:oa-nul")
 
