@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, api, json_body, text_field
-from chat.limits import check_can_start_reply
+from chat.limits import check_can_create_conversation, check_can_start_reply
 from chat.models import Conversation, Message, UsageRecord
 from chat.providers import available_models, default_model, model_exists
 from chat.replies import store
@@ -87,14 +87,56 @@ def _conversation_fields(data: dict[str, Any], conv: Conversation) -> None:
 
 
 @api("GET", "POST")
-def conversations(request: HttpRequest, user: Any) -> JsonResponse:
+async def conversations(request: HttpRequest, user: Any) -> JsonResponse:
+    """GET: the sidebar's pages. POST: a new conversation; with `content`, its first message
+    too, and its reply starts: all of it, or (refused) nothing, so that a refused first send
+    leaves no empty conversation behind."""
     if request.method == "GET":
-        return JsonResponse(conversation_page(user, request.GET.get("cursor")))
+        page = await in_request_thread(conversation_page)(user, request.GET.get("cursor"))
+        return JsonResponse(page)
     data = json_body(request)
+    if "content" not in data:
+        conv = await in_request_thread(_create_conversation)(user, data)
+        return JsonResponse(store.conversation_dict(conv), status=201)
+    _refuse_when_draining()
+    channel = await new_worker_channel()
+    conv, user_msg, reply = await in_request_thread(_start_conversation)(user, data, channel)
+    spawn(reply.pk, channel)
+    return JsonResponse(
+        {
+            "conversation": store.conversation_dict(conv),
+            "message": store.message_dict(user_msg),
+            "reply": store.message_dict(reply),
+            "stream_url": stream_url(reply),
+        },
+        status=202,
+    )
+
+
+@transaction.atomic
+def _create_conversation(user: Any, data: dict[str, Any]) -> Conversation:
+    _lock_user(user)
+    check_can_create_conversation(user)
     conv = Conversation(owner=user, model=default_model())
     _conversation_fields(data, conv)
     conv.save()
-    return JsonResponse(store.conversation_dict(conv), status=201)
+    return conv
+
+
+@transaction.atomic
+def _start_conversation(
+    user: Any, data: dict[str, Any], channel: str
+) -> tuple[Conversation, Message, Message]:
+    _lock_user(user)
+    check_can_create_conversation(user)
+    conv = Conversation(owner=user, model=default_model())
+    _conversation_fields(data, conv)
+    content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
+    _require_available(conv.model)
+    check_can_start_reply(user)
+    conv.save()
+    user_msg, reply = store.create_exchange(conv, content, channel)
+    return conv, user_msg, reply
 
 
 @api("GET", "PATCH", "DELETE")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.apiutil import ApiError
-from chat.models import Message, UsageRecord, UserLimits
+from chat.models import Conversation, Message, UsageRecord, UserLimits
 
 
 def check_can_start_reply(user: User) -> None:
@@ -45,6 +45,20 @@ def check_can_start_reply(user: User) -> None:
     if recent >= per_minute:
         raise ApiError(
             _("You have sent %(n)d messages in the last minute; wait a moment.") % {"n": recent},
+            status=429,
+        )
+
+
+def check_can_create_conversation(user: User) -> None:
+    """Raise ApiError(429) past CHAT_CONVERSATIONS_PER_MINUTE new conversations. Counting the
+    conversations that exist bounds what a flood can store; one deleted again stores
+    nothing. Sync."""
+    since = timezone.now() - timedelta(minutes=1)
+    recent = Conversation.objects.for_user(user).filter(created_at__gte=since).count()
+    if recent >= settings.CHAT_CONVERSATIONS_PER_MINUTE:
+        raise ApiError(
+            _("You have started %(n)d conversations in the last minute; wait a moment.")
+            % {"n": recent},
             status=429,
         )
 

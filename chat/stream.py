@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
@@ -13,7 +15,7 @@ from chat.access import get_reply_for_user
 from chat.apiutil import ApiError, api, error
 from chat.replies.listener import Listener
 from chat.server.flow import Flow
-from chat.server.process import in_request_thread
+from chat.server.process import in_request_thread, state
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,18 @@ def _last_event_id(request: HttpRequest) -> int | None:
     if len(raw) > MAX_ID_DIGITS:
         raise ApiError(_("The Last-Event-ID is not one this site sent."))
     return int(raw)
+
+
+def take_stream_slot(user: Any, stream: object) -> None:
+    """Count `stream` among the user's open event streams in this process (it leaves the
+    count when it is gone), or refuse it past CHAT_MAX_STREAMS_PER_USER. Per process: with
+    several processes a user can hold that many in each."""
+    open_streams = state.streams.setdefault(user.pk, weakref.WeakSet())
+    if len(open_streams) >= settings.CHAT_MAX_STREAMS_PER_USER:
+        raise ApiError(
+            _("Too many live connections are open for your account; close some tabs."), 429
+        )
+    open_streams.add(stream)
 
 
 async def _closed_on_failure(events: AsyncIterator[bytes], reply_id: int) -> AsyncIterator[bytes]:
@@ -50,6 +64,7 @@ async def reply_events(request: HttpRequest, user: Any, pk: int) -> HttpResponse
     reply = await in_request_thread(get_reply_for_user)(user, pk)
     # Served by an ASGI server: its scope carries daphne's request for flow control.
     listener = Listener(reply, _last_event_id(request), Flow(getattr(request, "scope", {})))
+    take_stream_slot(user, listener)
     events = _closed_on_failure(listener.events(), reply.pk)
     response = StreamingHttpResponse(events, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

@@ -11,6 +11,7 @@ Everything they share within the process lives in `state`, and nowhere else:
 - the upstream HTTP connection pools (one per event loop) and the reads that finish a
   response in the background so that its connection can be reused;
 - the markdown render workers (chat/server/renderer.py);
+- each user's open event streams;
 - whether the process is shutting down.
 
 None of it belongs to a user: what a listener may see is checked before it gets a feed.
@@ -61,6 +62,9 @@ class ProcessState:
     renderers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Renderers] = field(
         default_factory=weakref.WeakKeyDictionary
     )
+    # The event streams each user has open in this process (CHAT_MAX_STREAMS_PER_USER): a
+    # stream's listener is in its user's set while it lives, whether or not it ever started.
+    streams: dict[int, weakref.WeakSet[object]] = field(default_factory=dict)
     draining: bool = False  # set once, on shutdown: this process takes no new replies
 
 

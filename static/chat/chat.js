@@ -76,17 +76,21 @@ function start(app) {
     hideError(page);
     updateComposer(page);
     try {
-      if (!page.conversationId) {
-        const conv = await page.api('POST', app.dataset.urlApiConversations, {
+      let sent;
+      if (page.conversationId) {
+        sent = await page.api('POST', page.url('urlApiMessages', page.conversationId), { content });
+      } else {
+        // A new conversation and its first message are made together, or (refused) not at all.
+        sent = await page.api('POST', app.dataset.urlApiConversations, {
           model: els.picker.value,
           system_prompt: els.systemPrompt.value,
+          content,
         });
-        page.conversationId = String(conv.id);
+        page.conversationId = String(sent.conversation.id);
         app.dataset.conversationId = page.conversationId;
-        history.replaceState(null, '', page.url('urlConversation', conv.id));
-        addSidebarItem(page, conv, { atTop: true });
+        history.replaceState(null, '', page.url('urlConversation', sent.conversation.id));
+        addSidebarItem(page, sent.conversation, { atTop: true });
       }
-      const sent = await page.api('POST', page.url('urlApiMessages', page.conversationId), { content });
       els.input.value = '';
       els.emptyState.hidden = true;
       els.messages.append(userMessage(sent.message));

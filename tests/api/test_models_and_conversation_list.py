@@ -12,7 +12,12 @@ from django.utils import timezone
 from chat.models import Conversation
 from tests.support.clients import JsonApi
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+# The list and creation views are async: they reach the database from worker threads, so
+# rows must be committed.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fast_password_hashing"),
+]
 
 
 # --- models ----------------------------------------------------------------------------------

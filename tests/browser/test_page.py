@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from playwright.sync_api import Dialog, Page, expect
 
-from chat.models import Conversation
+from chat.models import Conversation, UserLimits
 from tests.support.browser import log_in, open_page, send, wait_ended_on_page
 from tests.support.daphne import Daphne
 
@@ -24,6 +24,22 @@ def test_sign_up_through_the_form_logs_the_user_in(page: Page, daphne: Daphne) -
     page.wait_for_url(daphne.url + "/")
     expect(page.locator(".account-name")).to_have_text("dora")
     assert User.objects.filter(username="dora").exists()
+
+
+def test_a_refused_first_send_leaves_no_empty_conversation(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    UserLimits.objects.create(user=live_user, messages_per_minute=0)
+    open_page(page, daphne, live_user)
+    page.fill("#composer-input", "Hello?")
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#composer-error")).to_contain_text("may not start replies")
+    assert page.input_value("#composer-input") == "Hello?"
+    assert page.url == daphne.url + "/"
+    expect(page.locator(".conversation-item")).to_have_count(0)
+    page.reload()
+    expect(page.locator(".conversation-item")).to_have_count(0)
+    assert not Conversation.objects.filter(owner=live_user).exists()
 
 
 def test_api_error_is_shown_and_the_typed_text_kept(

@@ -66,6 +66,7 @@ def test_home_page_shows_the_chat_with_sidebar_models_and_composer(
     assert _strings(html)["copy"] == "Copy"
 
 
+@pytest.mark.django_db(transaction=True)  # the list's API view is async
 def test_sidebar_shows_the_first_page_and_a_load_more_cursor(
     auth_client: Client, user: User
 ) -> None:

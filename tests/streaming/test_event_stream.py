@@ -263,7 +263,7 @@ def test_a_last_event_id_that_is_not_a_plain_number_is_ignored(
 
 
 def test_a_last_event_id_with_thousands_of_digits_is_refused(site: SiteClient) -> None:
-    reply, url = site.ask("openai:oa-plain")
+    _reply, url = site.ask("openai:oa-plain")
 
     for headers, params in (
         ({**EVENT_STREAM, "Last-Event-ID": "9" * 5000}, {}),
