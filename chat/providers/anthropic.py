@@ -170,6 +170,10 @@ class AnthropicProvider:
     base_url: str
     api_key: str
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key,)
+
     def url(self) -> str:
         base = self.base_url.rstrip("/")
         return base + ("/messages" if base.endswith("/v1") else "/v1/messages")

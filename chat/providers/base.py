@@ -66,6 +66,11 @@ Event = TextDelta | ReasoningDelta | Usage | Finish
 class Provider(Protocol):
     """One configured upstream: knows its protocol, base URL and credentials."""
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Its credentials: never shown, whatever the upstream sends back."""
+        ...
+
     def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
         """Yield the reply's events until it ends; raise UpstreamError on any failure.
 

@@ -55,6 +55,7 @@ def compose_reply(request: ChatRequest) -> str:
 @dataclass(frozen=True)
 class DemoProvider:
     token_delay: float = 0.03
+    secrets: tuple[str, ...] = ()
 
     async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
         tokens = tokenize(compose_reply(request))

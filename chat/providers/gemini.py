@@ -157,6 +157,10 @@ class GeminiProvider:
     base_url: str
     api_key: str
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key,)
+
     def url(self, model: str) -> str:
         # A bare id is under models/; a full resource name (tunedModels/x) is used as it is.
         # Always alt=sse: without it the endpoint streams one pretty-printed JSON array.

@@ -161,6 +161,10 @@ class OpenAIProvider:
     api_key: str
     completions: bool = False
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key,)
+
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "text/event-stream"}
         if self.api_key:

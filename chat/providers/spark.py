@@ -194,6 +194,10 @@ class SparkProvider:
     api_key: str
     api_secret: str
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key, self.api_secret)
+
     async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
         usage: Usage | None = None
         try:

@@ -52,6 +52,7 @@ from chat.replies.messages import (
     layer_is_shared,
     survive,
 )
+from chat.replies.redaction import Redactor
 from chat.server import renderer
 from chat.server.process import in_db_thread, start_generation
 
@@ -130,14 +131,15 @@ class Generation:
         provider, request = await in_db_thread(self._prepare)()
         events = provider.events(request, timeouts())
         text, reasoning = SurrogateJoiner(), SurrogateJoiner()
+        keys, reasoning_keys = Redactor(provider.secrets), Redactor(provider.secrets)
         try:
             async for event in events:
                 if isinstance(event, TextDelta):
                     self._first_token()
-                    self.feed.append(text.feed(event.text))
+                    self.feed.append(keys.feed(text.feed(event.text)))
                 elif isinstance(event, ReasoningDelta):
                     self._first_token()
-                    self.feed.append("", reasoning.feed(event.text))
+                    self.feed.append("", reasoning_keys.feed(reasoning.feed(event.text)))
                 elif isinstance(event, Usage):
                     self.usage = event
                 elif isinstance(event, Finish):
@@ -147,8 +149,11 @@ class Generation:
                 raise
             # Stopped: fall through so run() sees a normally finished pump with stop set.
         finally:
-            # A high surrogate that never got its pair.
-            self.feed.append(text.flush(), reasoning.flush())
+            # A high surrogate that never got its pair; the end held back in case it began a key.
+            self.feed.append(
+                keys.feed(text.flush()) + keys.flush(),
+                reasoning_keys.feed(reasoning.flush()) + reasoning_keys.flush(),
+            )
             await events.aclose()  # closes the upstream connection, whatever happened
 
     def _prepare(self) -> tuple[Provider, ChatRequest]:

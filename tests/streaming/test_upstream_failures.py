@@ -194,3 +194,23 @@ def test_no_api_key_shows_in_answers_events_or_the_log(
     for text in seen:
         for secret in secrets:
             assert secret not in text
+
+
+def test_a_key_the_upstream_echoes_into_the_reply_is_never_streamed_or_stored(
+    site: SiteClient, daphne: Daphne
+) -> None:
+    reply, url = site.ask("openai:oa-key-in-reply")
+    text, events = site.stream_text(url)
+
+    key = TEST_KEYS["OPENAI_API_KEY"]
+    end = events[-1].data
+    assert end["status"] == "complete"
+    assert end["content"] == "Your header was Bearer [redacted]! Again: [redacted]. "
+    assert end["reasoning"] == "thinking of [redacted]"
+    assert text == end["content"]  # what streamed live was redacted too
+    saved = Message.objects.get(pk=reply["id"])
+    streamed = "".join(str(e.data) for e in events)
+    third = len(key) // 3  # how the fake split it over three chunks
+    for seen in (streamed, saved.content, saved.reasoning, saved.html, daphne.logs()):
+        for piece in (key, key[:third], key[third : 2 * third], key[2 * third :]):
+            assert piece not in seen

@@ -192,6 +192,24 @@ def _key_in_error(rec: Recorded) -> Scenario:
     return _error_body(401, ECHOED_KEY_PREFIX + key, "invalid_request_error", "invalid_api_key")
 
 
+def _key_in_reply(rec: Recorded) -> Scenario:
+    """An upstream that echoes its Authorization header into the reply, the key split over
+    three chunks, once more whole, and once in the thinking text."""
+    key = rec.headers.get("authorization", "").removeprefix("Bearer ")
+    third = len(key) // 3
+    pieces = [
+        f"Your header was Bearer {key[:third]}",
+        key[third : 2 * third],
+        f"{key[2 * third :]}!",
+    ]
+    pieces.append(f" Again: {key}. ")
+    chunks = [openai_chunk(p) for p in pieces]
+    thinking = {"choices": [{"index": 0, "delta": {"reasoning_content": f"thinking of {key}"}}]}
+    chunks.insert(1, "data: " + json.dumps(thinking))
+    chunks.append(openai_chunk("", finish="stop"))
+    return Scenario(body=sse(*chunks, "data: [DONE]"))
+
+
 def _key_in_midstream_error(rec: Recorded) -> Scenario:
     key = rec.headers.get("authorization", "").removeprefix("Bearer ")
     error = {"error": {"message": f"Key {key} was revoked", "type": "auth", "code": None}}
@@ -216,6 +234,7 @@ SCENARIOS.update(
         "oa-split-surrogate": _surrogate_stream(),
         "oa-key-in-error": _key_in_error,
         "oa-key-in-midstream-error": _key_in_midstream_error,
+        "oa-key-in-reply": _key_in_reply,
     }
 )
 
