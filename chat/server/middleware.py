@@ -4,7 +4,8 @@ Under ASGI, Django runs every hook of a MiddlewareMixin (process_request, proces
 through sync_to_async: a hop to a thread and back, about a tenth of a millisecond each, two per
 middleware per request. The middleware below never touch the database or block (they read
 headers and cookies, set headers, resolve URLs), so their hooks run inline, with the same
-behaviour. SessionMiddleware and MessageMiddleware keep their hops: saving a session, or
+behaviour (CSPMiddleware, from django-csp, only writes a header). SessionMiddleware and
+MessageMiddleware keep their hops: saving a session, or
 messages that overflow their cookie into the session, is database work. (CsrfViewMiddleware
 reads the session only with CSRF_USE_SESSIONS, which this site does not set; its process_view
 keeps Django's hop.)
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from csp import middleware as csp
 from django.conf import settings
 from django.contrib.auth import middleware as auth
 from django.core.handlers import asgi
@@ -43,6 +45,10 @@ class SecurityMiddleware(_OnTheLoop, security.SecurityMiddleware):
 
 
 class LocaleMiddleware(_OnTheLoop, locale.LocaleMiddleware):
+    pass
+
+
+class CSPMiddleware(_OnTheLoop, csp.CSPMiddleware):
     pass
 
 
@@ -72,6 +78,7 @@ ON_THE_LOOP = {
     for cls in (
         SecurityMiddleware,
         LocaleMiddleware,
+        CSPMiddleware,
         CommonMiddleware,
         CsrfViewMiddleware,
         AuthenticationMiddleware,

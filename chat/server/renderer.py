@@ -57,6 +57,7 @@ class Renderers:
                     sys.executable,
                     "-m",
                     "chat.render",
+                    ",".join(settings.CHAT_IMAGE_HOSTS),
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
                 )

@@ -51,8 +51,24 @@ def browser_context_args() -> dict[str, Any]:
 
 
 @pytest.fixture
-def page(page: Page) -> Page:
-    """pytest-playwright's page, recording what its event streams bring (RECORD_STREAMS)."""
+def csp_refusals() -> list[str]:
+    """The Content-Security-Policy refusals of the test's page (see `page`)."""
+    return []
+
+
+@pytest.fixture
+def page(page: Page, csp_refusals: list[str], request: pytest.FixtureRequest) -> Iterator[Page]:
+    """pytest-playwright's page, recording what its event streams bring (RECORD_STREAMS), and
+    failing the test if the page broke its Content-Security-Policy (each such refusal is a
+    console error from Chromium)."""
     page.set_default_timeout(15_000)
     page.add_init_script(RECORD_STREAMS)
-    return page
+    page.on(
+        "console",
+        lambda message: (
+            csp_refusals.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield page
+    if request.node.get_closest_marker("csp_refusals_expected") is None:
+        assert csp_refusals == [], f"the page broke its Content-Security-Policy: {csp_refusals}"

