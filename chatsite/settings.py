@@ -132,7 +132,8 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "max_connections": env_int("CHAT_REDIS_CONNECTIONS", 200, minimum=2),
-                        "timeout": 10,  # seconds to wait for a free connection
+                        # Seconds a call waits for a free connection.
+                        "timeout": env_float("CHAT_REDIS_POOL_TIMEOUT", 10.0, minimum=0.01),
                         # No socket timeout, as before redis-py 8 (which made it 5 s): an idle
                         # receive blocks in BZPOPMIN for 5 s and then failed with TimeoutError
                         # (django/channels_redis#422), and with any timeout set, redis-py sends

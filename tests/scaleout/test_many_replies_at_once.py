@@ -8,6 +8,7 @@ pass and deselects it, `-m "not scaleout"`, on SQLite).
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import httpx
 import pytest
@@ -118,3 +119,75 @@ def test_two_hundred_concurrent_replies_from_fifty_users_lose_and_mix_up_nothing
         assert view.text == expected
         assert (saved[reply_id].status, saved[reply_id].content) == ("complete", expected)
     assert not Message.objects.unfinished().exists()
+
+
+async def watch_from_the_other_process(
+    sites: list[str], session: str, conversations: list[int]
+) -> dict[int, tuple[str, PageView]]:
+    """Every message posted at once, alternating processes, each reply watched through the
+    other process from the moment its POST is answered, as a page would."""
+    results: dict[int, tuple[str, PageView]] = {}
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+    clients = [httpx.AsyncClient(base_url=s, timeout=90, limits=limits) for s in sites]
+
+    async def one(n: int, conv: int) -> None:
+        post, watch = n % 2, (n + 1) % 2
+        text = f"burst-{n}"
+        sent = await clients[post].post(
+            f"/api/conversations/{conv}/messages",
+            json={"content": text},
+            headers=user_headers(sites[post], session),
+        )
+        assert sent.status_code == 202, sent.text
+        view = PageView(echo_text(text))
+        url = sent.json()["stream_url"]
+        # A silent stream (no event, no ping, no close) would hang here: bounded, so it fails.
+        await asyncio.wait_for(
+            read_reply(clients[watch], url, user_headers(sites[watch], session), view), 120
+        )
+        results[sent.json()["reply"]["id"]] = (text, view)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for n, conv in enumerate(conversations):
+                group.create_task(one(n, conv))
+    finally:
+        for c in clients:
+            await c.aclose()
+    return results
+
+
+def test_watchers_in_the_other_process_hear_every_end_when_the_layer_fails(
+    postgres_and_redis: None, daphne_factory: type[Daphne], live_user: User
+) -> None:
+    """A Redis pool of two connections that waits 50 ms for one: under a burst, channel-layer
+    calls fail (as they did when the pool refused connections past 100). Every watcher still
+    gets the exact text and its end: lost joins are tried again, lost syncs asked again, and
+    a lost end is read from the database."""
+    env = {
+        "CHAT_REDIS_CONNECTIONS": "2",
+        "CHAT_REDIS_POOL_TIMEOUT": "0.05",
+        "CHAT_MAX_CONCURRENT_REPLIES": "100",
+        "CHAT_FIRST_BYTE_TIMEOUT": "30",
+        "CHAT_IDLE_TIMEOUT": "30",
+    }
+    pair = [daphne_factory(env=env), daphne_factory(env=env)]
+    try:
+        convs = Conversation.objects.bulk_create(
+            Conversation(owner=live_user, model="openai:oa-echo") for _ in range(60)
+        )
+        session = login_session(live_user)
+        results = asyncio.run(
+            watch_from_the_other_process([d.url for d in pair], session, [c.pk for c in convs])
+        )
+    finally:
+        for d in pair:
+            d.stop(signal.SIGINT, timeout=15)
+
+    assert len(results) == 60
+    saved = {m.pk: m for m in Message.objects.filter(pk__in=results)}
+    for reply_id, (text, view) in results.items():
+        assert view.end is not None and view.end["status"] == "complete", (text, view.end)
+        assert view.text == echo_text(text) == saved[reply_id].content
+    # The layer did fail, so the ways around it were taken.
+    assert "channel layer call failed" in pair[0].logs() + pair[1].logs()
