@@ -175,6 +175,36 @@ def test_chinese_browser_gets_chinese_pages(
     assert "<h1>登录</h1>" in login.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("language", "explanation"),
+    [
+        ("en", "The server writing this reply stopped before it was finished"),
+        ("zh-CN", "写这条回复的服务器在完成前停止了"),
+    ],
+)
+def test_an_interrupted_reply_is_explained_in_the_readers_language(
+    auth_client: Client, conversation: Conversation, language: str, explanation: str
+) -> None:
+    from chat.replies.outcome import SERVER_STOPPED
+
+    Message.objects.create(conversation=conversation, role="user", content="Hi", html="Hi")
+    Message.objects.create(
+        conversation=conversation,
+        role="assistant",
+        status="interrupted",
+        content="Half",
+        error=SERVER_STOPPED,
+        error_kind="server_stopped",
+    )
+
+    html = auth_client.get(f"/c/{conversation.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    # After a reload, as the live page shows it on `end` (from the same strings).
+    error = re.search(r'<p class="message-error" role="alert">([^<]*)</p>', html)
+    assert error and error.group(1).startswith(explanation)
+    assert _strings(html)["explanations"]["server_stopped"].startswith(explanation)
+
+
 @pytest.mark.django_db
 def test_login_page_logs_the_user_in(client: Client, user: User) -> None:
     page = client.get("/accounts/login/")

@@ -138,18 +138,13 @@ def test_stop_through_the_other_process_after_a_quiet_spell_closes_the_upstream(
 def test_killing_the_writing_process_interrupts_the_reply_for_watchers_elsewhere(
     start_site: Callable[..., Daphne], live_user: User
 ) -> None:
-    stale_after = 2.0
-    env = {"CHAT_STALE_AFTER": str(stale_after)}
-    writer, survivor = start_site(**env), start_site(**env)
+    # The default timings (CHAT_STALE_AFTER 6 s): how long it takes is measured by
+    # bench/crash.py, not here.
+    writer, survivor = start_site(), start_site()
     session = login_session(live_user)
     a, b = SiteClient(writer.url, session), SiteClient(survivor.url, session)
     reply, url = a.ask("openai:oa-slow")
     watcher = PageView(SLOW_TEXT)
-    ended_at: list[float] = []
-
-    def watch() -> None:
-        watcher.finish(b, url)
-        ended_at.append(time.monotonic())
 
     def kill_midway() -> None:
         wait_for(
@@ -158,19 +153,15 @@ def test_killing_the_writing_process_interrupts_the_reply_for_watchers_elsewhere
             "text on the watcher and a checkpoint",
         )
         writer.stop(signal.SIGKILL)
-        killed.append(time.monotonic())
 
-    killed: list[float] = []
-    run_threads([watch, kill_midway])
+    run_threads([lambda: watcher.finish(b, url), kill_midway])
 
     saved = Message.objects.get(pk=reply["id"])
     assert saved.status == Message.Status.INTERRUPTED
+    assert saved.error_kind == "server_stopped"
     assert saved.content and SLOW_TEXT.startswith(saved.content)
-    # A heartbeat at most CHAT_STALE_AFTER / 3 before the kill, CHAT_STALE_AFTER without one,
-    # one sweep interval, and a margin for a loaded machine.
-    assert ended_at[0] - killed[0] < stale_after + 0.5 + 3
     assert watcher.end is not None and watcher.end["status"] == "interrupted"
-    assert watcher.end["error"]
+    assert watcher.end["error_kind"] == "server_stopped" and watcher.end["error"]
     assert watcher.text == saved.content
 
     late = PageView(SLOW_TEXT).finish(b, url)

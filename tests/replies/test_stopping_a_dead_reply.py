@@ -1,0 +1,51 @@
+"""Stop on a reply whose generation is gone (its process was killed) ends it from its last
+checkpoint at once, instead of waiting for an answer that will never come; a reply whose
+heartbeat is fresh still gets the time to answer."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from chat.models import Conversation, Message
+from chat.replies.listener import request_stop
+from chat.replies.messages import new_worker_channel
+from tests.support.rows import streaming_reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def dead_reply(conversation: Conversation, heartbeat_age: float) -> Message:
+    channel = await new_worker_channel()  # a channel nobody listens on any more
+    beat = timezone.now() - timedelta(seconds=heartbeat_age)
+    reply = await asyncio.to_thread(streaming_reply, conversation, beat)
+    await Message.objects.filter(pk=reply.pk).aupdate(
+        worker_channel=channel, content="Half a rep", seq=3
+    )
+    return await Message.objects.select_related("conversation").aget(pk=reply.pk)
+
+
+async def test_a_reply_with_late_heartbeats_is_stopped_without_waiting(
+    conversation: Conversation,
+) -> None:
+    reply = await dead_reply(conversation, heartbeat_age=60)
+
+    # Waiting for an answer would take the whole `wait`: it must not be needed.
+    stopped = await asyncio.wait_for(request_stop(reply, wait=3600), timeout=60)
+
+    assert (stopped.status, stopped.content, stopped.seq) == ("stopped", "Half a rep", 4)
+
+
+async def test_a_reply_with_a_fresh_heartbeat_gets_its_time_to_answer(
+    conversation: Conversation,
+) -> None:
+    reply = await dead_reply(conversation, heartbeat_age=0)
+
+    waiting = asyncio.create_task(request_stop(reply, wait=3600))
+    await asyncio.sleep(1)
+    assert not waiting.done()  # no answer yet, and no reason to think it dead
+    waiting.cancel()
+    assert (await Message.objects.aget(pk=reply.pk)).status == "streaming"
