@@ -11,12 +11,13 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.models import User
 
+from chat.models import Message
 from chat.providers.sse import SSEParser
 from tests.support.clients import SiteClient, login_session
 from tests.support.daphne import Daphne
 from tests.support.events import Event
 from tests.support.fakes.openai_scenarios import FLOOD_PIECES, FLOOD_TEXT
-from tests.support.waiting import wait_finished
+from tests.support.waiting import wait_finished, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,19 +68,24 @@ def read_events(sock: socket.socket) -> list[Event]:
 
 
 def stall_then_read(
-    writer: SiteClient, reader: SiteClient, stall: float | None = None
+    writer: SiteClient, reader: SiteClient, stall_chars: int | None = None
 ) -> list[dict[str, object]]:
-    """Ask through `writer`, watch through `reader` without reading for `stall` seconds (None:
-    until the reply is saved); then read. Checks the text and the ids; returns the data of the
-    events before `end`."""
+    """Ask through `writer`, watch through `reader` without reading until the reply's saved
+    text has `stall_chars` characters (None: until the reply is saved); then read. Checks the
+    text and the ids; returns the data of the events before `end`."""
     reply, url = writer.ask("openai:oa-flood")
     sock = open_stalled_stream(reader, url)
     try:
-        if stall is None:  # the generation runs to its end while this reader reads nothing
+        if stall_chars is None:  # the generation runs to its end while this reader reads nothing
             assert wait_finished(reply["id"], timeout=60).content == FLOOD_TEXT
             time.sleep(0.5)
         else:
-            time.sleep(stall)
+            # Far past what the buffers hold, however fast this machine writes it.
+            wait_for(
+                lambda: len(Message.objects.get(pk=reply["id"]).content) >= stall_chars,
+                60,
+                f"{stall_chars} characters written",
+            )
         events = read_events(sock)
     finally:
         sock.close()
@@ -109,13 +115,14 @@ def test_a_stalled_reader_in_another_process_catches_up_in_one_event(
 ) -> None:
     """Through Redis, a paused listener leaves the layer's messages queued; its channel fills
     (capacity 100 here) and drops the rest, and once it reads again (here while the reply is
-    still being written: 3,000 chunks take over 3 s) the gap is caught up in one event."""
+    still being written: at two thirds of its 3,000 chunks) the gap is caught up in one
+    event."""
     env = {"CHAT_CHANNEL_CAPACITY": "100"}
     session = login_session(live_user)
     writer = SiteClient(daphne_factory(env=env).url, session)
     reader = SiteClient(daphne_factory(env=env).url, session)
     try:
-        deltas = stall_then_read(writer, reader, stall=1.5)
+        deltas = stall_then_read(writer, reader, stall_chars=2 * len(FLOOD_TEXT) // 3)
     finally:
         writer.close()
         reader.close()
