@@ -22,9 +22,11 @@ from tests.support.waiting import wait_finished, wait_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def open_stalled_stream(site: SiteClient, url: str) -> socket.socket:
+def open_stalled_stream(site: SiteClient, url: str) -> tuple[socket.socket, bytes]:
     """A raw HTTP/1.1 GET of the event stream whose reader takes in only a few KB, then
-    nothing until the test reads."""
+    nothing until the test reads. Returns once the first delta has come, so the stream is
+    surely following the reply (not opened after its end, on a slow machine), with the
+    bytes read so far."""
     base = urlsplit(site.base_url)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: the window
@@ -35,13 +37,18 @@ def open_stalled_stream(site: SiteClient, url: str) -> socket.socket:
         f"Cookie: {cookies}\r\n\r\n"
     )
     sock.sendall(request.encode())
-    return sock
-
-
-def read_events(sock: socket.socket) -> list[Event]:
-    """Every event until `end`."""
     sock.settimeout(30)
-    head, body = b"", b""
+    received = b""
+    while b"event: delta" not in received:
+        data = sock.recv(1024)
+        assert data, "the stream closed before its first delta"
+        received += data
+    return sock, received
+
+
+def read_events(sock: socket.socket, received: bytes) -> list[Event]:
+    """Every event until `end`, after the bytes already `received`."""
+    head = received
     while b"\r\n\r\n" not in head:
         head += sock.recv(65536)
     head, _, body = head.partition(b"\r\n\r\n")
@@ -74,7 +81,7 @@ def stall_then_read(
     text has `stall_chars` characters (None: until the reply is saved); then read. Checks the
     text and the ids; returns the data of the events before `end`."""
     reply, url = writer.ask("openai:oa-flood")
-    sock = open_stalled_stream(reader, url)
+    sock, received = open_stalled_stream(reader, url)
     try:
         if stall_chars is None:  # the generation runs to its end while this reader reads nothing
             assert wait_finished(reply["id"], timeout=60).content == FLOOD_TEXT
@@ -86,7 +93,7 @@ def stall_then_read(
                 60,
                 f"{stall_chars} characters written",
             )
-        events = read_events(sock)
+        events = read_events(sock, received)
     finally:
         sock.close()
     deltas = [e.data for e in events if e.event != "end"]
