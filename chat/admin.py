@@ -25,7 +25,7 @@ _MESSAGE_FIELDS = (
     "finish_reason",
     "first_token_ms",
     "duration_ms",
-    "superseded",
+    "parent",
     "created_at",
 )
 

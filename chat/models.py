@@ -33,6 +33,16 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField(
         _("last activity"), auto_now=True, help_text=_("Bumped by every new message.")
     )
+    # The leaf of the branch shown and continued (chat/tree.py); null while it has no message.
+    current = models.ForeignKey(
+        "Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("current message"),
+        help_text=_("The last message of the branch shown; the branch runs up to the root."),
+    )
 
     objects = ConversationQuerySet.as_manager()
 
@@ -49,10 +59,6 @@ class Conversation(models.Model):
 class MessageQuerySet(models.QuerySet["Message"]):
     def for_user(self, user: User) -> MessageQuerySet:
         return self.filter(conversation__owner=user)
-
-    def visible(self) -> MessageQuerySet:
-        """Messages shown in the page and sent upstream: not replaced by a retry."""
-        return self.filter(superseded=False)
 
     def unfinished(self) -> MessageQuerySet:
         return self.filter(status__in=Message.UNFINISHED)
@@ -76,6 +82,16 @@ class Message(models.Model):
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # The message this one answers or follows; null for a first message. Messages with the
+    # same parent are siblings: a retry, or an edited question (chat/tree.py).
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     content = models.TextField(_("content"), blank=True)
@@ -111,9 +127,6 @@ class Message(models.Model):
         _("time to first token (ms)"), null=True, blank=True
     )
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
-    superseded = models.BooleanField(
-        _("superseded"), default=False, help_text=_("Replaced by a retry; kept for history.")
-    )
     # Where the generation runs: the channel its process listens on for stop and sync
     # requests, and when that process last said it was alive.
     worker_channel = models.CharField(max_length=200, blank=True, editable=False)

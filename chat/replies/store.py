@@ -18,12 +18,16 @@ from chat.render import render_plain
 from chat.replies import messages
 from chat.replies.messages import EndMessage, EndPayload
 from chat.replies.outcome import REPLY_DELETED
+from chat.tree import Tree
 
 
-def message_dict(m: Message) -> dict[str, object]:
+def message_dict(m: Message, siblings: list[int]) -> dict[str, object]:
+    """A message as the API shows it; `siblings` as chat.tree.Tree.siblings gives them."""
     return {
         "id": m.pk,
         "conversation": m.conversation_id,
+        "parent": m.parent_id,
+        "siblings": siblings,
         "role": m.role,
         "content": m.content,
         "reasoning": m.reasoning,
@@ -47,6 +51,7 @@ def conversation_dict(c: Conversation) -> dict[str, object]:
         "title": c.title,
         "model": c.model,
         "system_prompt": c.system_prompt,
+        "current": c.current_id,
         "created_at": c.created_at.isoformat(),
         "updated_at": c.updated_at.isoformat(),
     }
@@ -90,11 +95,14 @@ def end_payload(m: Message) -> EndPayload:
 
 
 def history_request(reply: Message, max_output_tokens: int) -> ChatRequest:
-    """The conversation up to the reply, in order: what the upstream is asked to continue.
-    Failed or empty replies are left out; a stopped reply's partial text is kept."""
+    """The branch from the root to the reply's parent, in order: what the upstream is asked
+    to continue. Failed or empty replies are left out; a stopped reply's partial text is
+    kept."""
     conv = reply.conversation
+    path = Tree.of(conv.pk).branch(reply.parent_id)
+    rows = Message.objects.in_bulk(path)
     turns = []
-    for m in conv.messages.visible().filter(pk__lt=reply.pk):
+    for m in (rows[pk] for pk in path):
         if m.role == Message.Role.ASSISTANT and (
             m.status not in (Message.Status.COMPLETE, Message.Status.STOPPED) or not m.content
         ):
@@ -110,26 +118,30 @@ def history_request(reply: Message, max_output_tokens: int) -> ChatRequest:
 
 @transaction.atomic(savepoint=False)  # within the API's transaction: no SAVEPOINT round trip
 def create_exchange(
-    conv: Conversation, content: str, worker_channel: str
+    conv: Conversation, content: str, worker_channel: str, parent: int | None
 ) -> tuple[Message, Message]:
+    """A user message under `parent` and its reply, which becomes the current leaf."""
     user_msg = Message.objects.create(
         conversation=conv,
+        parent_id=parent,
         role=Message.Role.USER,
         content=content,
         html=render_plain(content),
         status=Message.Status.COMPLETE,
     )
-    reply = new_reply(conv, worker_channel)
+    reply = new_reply(conv, worker_channel, user_msg.pk)
     if not conv.title:
         conv.title = " ".join(content.split())[:60]
-    conv.save(update_fields=["title", "updated_at"])
+        conv.save(update_fields=["title", "updated_at"])
     return user_msg, reply
 
 
-def new_reply(conv: Conversation, worker_channel: str) -> Message:
-    """A reply about to be generated, and its row in the usage ledger."""
+def new_reply(conv: Conversation, worker_channel: str, parent: int | None) -> Message:
+    """A reply about to be generated under `parent`, now the conversation's current leaf,
+    and its row in the usage ledger."""
     reply = Message.objects.create(
         conversation=conv,
+        parent_id=parent,
         role=Message.Role.ASSISTANT,
         status=Message.Status.STREAMING,
         model=conv.model,
@@ -144,6 +156,8 @@ def new_reply(conv: Conversation, worker_channel: str) -> Message:
         provider=provider_label(conv.model),
         created_at=reply.created_at,
     )
+    conv.current = reply
+    conv.save(update_fields=["current", "updated_at"])
     return reply
 
 
