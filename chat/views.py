@@ -54,6 +54,14 @@ def ui_strings() -> dict[str, object]:
         "too_long": _("%(length)s / %(limit)s characters: the message is too long."),
         "counter": _("%(length)s / %(limit)s"),
         "tokens": _("%(count)s tokens"),
+        "retry": _("Retry"),
+        "regenerate": _("Regenerate"),
+        "edit": _("Edit"),
+        "cancel": _("Cancel"),
+        "send_edit": _("Send"),
+        "previous_version": _("Previous version"),
+        "next_version": _("Next version"),
+        "version": _("%(index)s / %(count)s"),
         "explanations": explanations(),
     }
 

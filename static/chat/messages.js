@@ -18,11 +18,15 @@ export function replyElement(reply) {
   return el;
 }
 
+// Every finished reply can be regenerated (tree.js): "Regenerate" on a complete one, "Retry"
+// on one that failed or stopped where retrying can help.
 export function updateRetryButtons(page) {
-  const last = page.els.messages.lastElementChild;
   for (const el of page.els.messages.querySelectorAll('.from-assistant')) {
     const button = el.querySelector('.retry-button');
-    button.hidden = !(el === last && el.dataset.retryable === 'true');
+    const finished = !['pending', 'streaming'].includes(el.dataset.status);
+    const complete = el.dataset.status === 'complete';
+    button.hidden = !(finished && (complete || el.dataset.retryable === 'true'));
+    button.textContent = complete ? page.strings.regenerate : page.strings.retry;
     button.disabled = false;
   }
 }

@@ -140,10 +140,10 @@ def test_a_failed_last_reply_shows_its_error_and_retry(
         ("error", "rejected", False),
         ("stopped", "", True),
         ("interrupted", "", True),
-        ("complete", "", False),
+        ("complete", "", True),
     ],
 )
-def test_retry_is_offered_only_where_retrying_can_help(
+def test_retry_is_offered_only_where_retrying_can_help_and_regenerate_on_complete_replies(
     auth_client: Client, conversation: Conversation, status: str, kind: str, offered: bool
 ) -> None:
     add_message(conversation=conversation, role="user", content="Hi", html="Hi")
@@ -151,8 +151,9 @@ def test_retry_is_offered_only_where_retrying_can_help(
         conversation=conversation, role="assistant", status=status, error_kind=kind, error="x"
     )
     html = auth_client.get(f"/c/{conversation.pk}/").content.decode()
-    assert ('<button type="button" class="retry-button">Retry</button>' in html) is offered
-    assert f'data-retryable="{str(offered).lower()}"' in html
+    label = "Regenerate" if status == "complete" else "Retry"
+    assert (f'<button type="button" class="retry-button">{label}</button>' in html) is offered
+    assert f'data-retryable="{str(offered and status != "complete").lower()}"' in html
 
 
 def test_a_conversation_on_a_retired_model_says_so(auth_client: Client, user: User) -> None:
