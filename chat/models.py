@@ -127,6 +127,15 @@ class Message(models.Model):
         _("time to first token (ms)"), null=True, blank=True
     )
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    context_from = models.PositiveBigIntegerField(
+        _("context from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The first message of the branch sent with this reply, when older ones were left "
+            "out to fit the model's context; empty: all of it was sent."
+        ),
+    )
     # Where the generation runs: the channel its process listens on for stop and sync
     # requests, and when that process last said it was alive.
     worker_channel = models.CharField(max_length=200, blank=True, editable=False)
@@ -204,6 +213,15 @@ class Endpoint(models.Model):
     app_id = models.CharField(_("app id"), max_length=100, blank=True, help_text=_("Spark only."))
     model_names = models.TextField(
         _("model ids"), help_text=_("Comma-separated upstream model ids (Spark: its domain).")
+    )
+    context_tokens = models.PositiveIntegerField(
+        _("context size (tokens)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The context window of these models, in tokens; empty: the protocol's default. "
+            "Older messages are left out of what is sent to fit it."
+        ),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

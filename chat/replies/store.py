@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from chat.context import Fitted, fit, part
 from chat.models import Conversation, Message, UsageRecord
 from chat.providers import provider_label
 from chat.providers.base import ChatRequest, Turn
@@ -41,6 +42,7 @@ def message_dict(m: Message, siblings: list[int]) -> dict[str, object]:
         "finish_reason": m.finish_reason,
         "first_token_ms": m.first_token_ms,
         "duration_ms": m.duration_ms,
+        "context_from": m.context_from,
         "created_at": m.created_at.isoformat(),
     }
 
@@ -81,7 +83,7 @@ def reply_exists(reply_id: int) -> bool:
 
 
 def end_payload(m: Message) -> EndPayload:
-    return {
+    payload: EndPayload = {
         "status": m.status,
         "content": m.content,
         "reasoning": m.reasoning,
@@ -92,28 +94,38 @@ def end_payload(m: Message) -> EndPayload:
         "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
         "finish_reason": m.finish_reason,
     }
+    if m.context_from is not None:
+        payload["context_from"] = m.context_from
+    return payload
 
 
-def history_request(reply: Message, max_output_tokens: int) -> ChatRequest:
-    """The branch from the root to the reply's parent, in order: what the upstream is asked
-    to continue. Failed or empty replies are left out; a stopped reply's partial text is
-    kept."""
+def history_request(
+    reply: Message, max_output_tokens: int, context: int
+) -> tuple[ChatRequest, Fitted]:
+    """The branch from the root to the reply's parent, in order, as much of it as fits in
+    the model's `context` (chat/context.py): what the upstream is asked to continue. Failed
+    or empty replies are left out; a stopped reply's partial text is kept."""
     conv = reply.conversation
     path = Tree.of(conv.pk).branch(reply.parent_id)
     rows = Message.objects.in_bulk(path)
-    turns = []
+    parts = []
     for m in (rows[pk] for pk in path):
         if m.role == Message.Role.ASSISTANT and (
             m.status not in (Message.Status.COMPLETE, Message.Status.STOPPED) or not m.content
         ):
             continue
-        turns.append(Turn(m.role, m.content))
-    return ChatRequest(
+        reported = m.output_tokens if m.role == Message.Role.ASSISTANT else None
+        parts.append(part(m.pk, Turn(m.role, m.content), reported))
+    fitted = fit(parts, conv.system_prompt, context, max_output_tokens)
+    request = ChatRequest(
         model="",
-        messages=turns,
+        messages=fitted.turns,
         system_prompt=conv.system_prompt,
         max_output_tokens=max_output_tokens,
     )
+    if fitted.context_from is not None:
+        Message.objects.unfinished().filter(pk=reply.pk).update(context_from=fitted.context_from)
+    return request, fitted
 
 
 @transaction.atomic(savepoint=False)  # within the API's transaction: no SAVEPOINT round trip

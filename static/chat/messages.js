@@ -1,5 +1,6 @@
 // The message list: building messages, showing a finished reply, the Retry and Copy buttons,
 // and keeping the newest text in view.
+import { markContext } from './context.js';
 import { clone, fmt } from './util.js';
 
 export function userMessage(message) {
@@ -60,6 +61,8 @@ export function renderFinished(page, el, m) {
   el.querySelector('.message-usage').textContent = tokens ? fmt(strings.tokens, { count: tokens }) : '';
   addCopyButtons(page, body);
   updateRetryButtons(page);
+  el.dataset.contextFrom = m.context_from ?? '';
+  markContext(page);
 }
 
 export function addCopyButtons(page, root) {

@@ -4,6 +4,7 @@
 // a copy of it (GET .../messages) so that a switch redraws at once, with no request to wait
 // for, and then tells the server which branch is shown (PATCH current).
 import { hideError, showError, updateComposer } from './composer.js';
+import { markContext } from './context.js';
 import { pinToBottom, renderFinished, replyElement, updateRetryButtons, userMessage } from './messages.js';
 import { conversationTouched } from './sidebar.js';
 import { startStream, UNFINISHED } from './stream.js';
@@ -150,6 +151,7 @@ function decorate(page, el) {
 
 function decorateAll(page) {
   for (const el of messageElements(page)) decorate(page, el);
+  markContext(page);
 }
 
 // Take `el` and every message after it off the page (their elements are kept).

@@ -158,7 +158,7 @@ def test_a_reply_is_asked_to_continue_its_own_branch_only(conversation: Conversa
     failed = add_message(conversation, role="assistant", status="error", error="No.")
     retry = store.new_reply(conversation, "", edited.pk)
 
-    request = store.history_request(Message.objects.get(pk=retry.pk), 100)
+    request, fitted = store.history_request(Message.objects.get(pk=retry.pk), 100, 100_000)
 
     assert [(t.role, t.content) for t in request.messages] == [
         ("user", "Hi"),
@@ -166,6 +166,7 @@ def test_a_reply_is_asked_to_continue_its_own_branch_only(conversation: Conversa
         ("user", "Two, edited"),
     ]
     assert failed.parent_id == edited.pk
+    assert fitted.context_from is None
 
 
 def test_deleting_a_long_conversation_deletes_its_whole_tree(
