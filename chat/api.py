@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from chat import sending
+from chat import sending, user_events
 from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, api, json_body, text_field
 from chat.limits import check_can_create_conversation, check_can_start_reply
@@ -121,6 +121,7 @@ def _create_conversation(user: Any, data: dict[str, Any]) -> Conversation:
     conv = Conversation(owner=user, model=default_model())
     _conversation_fields(data, conv)
     conv.save()
+    user_events.conversation_changed(conv)
     return conv
 
 
@@ -148,14 +149,19 @@ def conversation(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
         UsageRecord.objects.filter(conversation=conv, outcome__in=Message.UNFINISHED).update(
             outcome=Message.Status.STOPPED
         )
-        conv.delete()
+        pk = conv.pk
+        with transaction.atomic():
+            conv.delete()
+            user_events.conversation_deleted(user.pk, pk)
         return HttpResponse(status=204)
     if request.method == "PATCH":
         data = json_body(request)
         _conversation_fields(data, conv)
         if "current" in data:
             sending.select_branch(conv, data["current"])
-        conv.save()
+        with transaction.atomic():
+            conv.save()
+            user_events.conversation_changed(conv)
     answer = store.conversation_dict(conv)
     answer["messages"] = sending.branch(conv)
     return JsonResponse(answer)

@@ -311,3 +311,28 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.model} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class UserEvent(models.Model):
+    """One change of a user's conversations, for their other tabs (GET /api/events,
+    chat/user_events.py). Kept a short while only: long enough for a tab to reconnect and
+    catch up from its Last-Event-ID."""
+
+    class Kind(models.TextChoices):
+        CONVERSATION = "conversation", _("conversation changed")
+        CONVERSATION_DELETED = "conversation_deleted", _("conversation deleted")
+        MESSAGE = "message", _("message")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    data = models.JSONField(_("data"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["user", "id"], name="user_event_after")]
+        verbose_name = _("user event")
+        verbose_name_plural = _("user events")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.kind} · {self.pk}"

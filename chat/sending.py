@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from chat import user_events
 from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, text_field
 from chat.limits import check_can_start_reply
@@ -92,6 +93,8 @@ def regenerate(user: Any, pk: int, channel: str) -> dict[str, object]:
     _require_idle(conv)
     check_can_start_reply(user)
     reply = store.new_reply(conv, channel, old.parent_id)
+    user_events.message_changed(reply, user.pk)
+    user_events.conversation_changed(conv)
     return described(Tree.of(conv.pk), reply)[0]
 
 

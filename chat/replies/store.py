@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from chat import user_events
 from chat.context import Fitted, fit, part
 from chat.models import Conversation, Message, UsageRecord
 from chat.providers import provider_label
@@ -145,6 +146,9 @@ def create_exchange(
     if not conv.title:
         conv.title = " ".join(content.split())[:60]
         conv.save(update_fields=["title", "updated_at"])
+    user_events.message_changed(user_msg, conv.owner_id)
+    user_events.message_changed(reply, conv.owner_id)
+    user_events.conversation_changed(conv)
     return user_msg, reply
 
 
@@ -272,8 +276,13 @@ def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
         output_tokens=outcome.output_tokens,
         duration_ms=outcome.duration_ms,
     )
-    reply = Message.objects.get(pk=reply_id)
-    Conversation.objects.filter(pk=reply.conversation_id).update(updated_at=timezone.now())
+    reply = Message.objects.select_related("conversation").get(pk=reply_id)
+    conv = reply.conversation
+    conv.updated_at = timezone.now()
+    Conversation.objects.filter(pk=conv.pk).update(updated_at=conv.updated_at)
+    with transaction.atomic():  # the events and their wake-up, together
+        user_events.message_changed(reply, conv.owner_id)
+        user_events.conversation_changed(conv)
     return reply
 
 

@@ -15,6 +15,7 @@ import {
 } from './messages.js';
 import { addSidebarItem, conversationTouched, wireSidebar } from './sidebar.js';
 import { startStream, stop, UNFINISHED } from './stream.js';
+import { followUserEvents } from './follow.js';
 import { treeChanged, wireTree } from './tree.js';
 import { charCount, fmt } from './util.js';
 
@@ -59,6 +60,7 @@ function start(app) {
     conversationId: app.dataset.conversationId || '', // '' until the first message creates it
     activeStream: null, // the reply streaming in this conversation, if any (stream.js)
     tree: null, // the page's copy of the conversation's tree of messages (tree.js)
+    follow: null, // the stream of changes made in the user's other tabs (follow.js)
     busy: false, // a send or retry request is in flight
     // Keeping the newest text in view (messages.js): `pinned` while the reader is at the
     // bottom, `queued` while a scroll waits for the next animation frame.
@@ -120,6 +122,7 @@ function start(app) {
     if (button.classList.contains('copy-button')) copyCode(page, button);
   });
   wireTree(page); // versions: the switchers, Edit and Regenerate
+  followUserEvents(page);
 
   // A reply still being written when the page loaded continues where it is.
   for (const el of els.messages.querySelectorAll('.from-assistant')) {

@@ -280,6 +280,27 @@ export async function regenerate(page, el, button) {
   }
 }
 
+// Show `messages` (a branch, root to leaf, as the API gives it) in place of what is shown,
+// and follow its last reply if it is still being written (a reply started in another tab).
+export async function showBranch(page, messages) {
+  remember(page);
+  page.tree.loading = null;
+  await ensureTree(page);
+  const ids = messages.map((m) => String(m.id)).filter((id) => page.tree.byId.has(id));
+  for (const el of messageElements(page)) el.remove();
+  for (const id of ids) page.els.messages.append(elementFor(page, id));
+  page.els.emptyState.hidden = ids.length > 0;
+  decorateAll(page);
+  updateRetryButtons(page);
+  const lastId = ids[ids.length - 1];
+  const last = lastId && page.tree.byId.get(lastId);
+  if (last && last.role === 'assistant' && UNFINISHED.has(last.status) && !page.activeStream) {
+    startStream(page, elementFor(page, lastId), page.url('urlReplyEvents', lastId));
+  }
+  pinToBottom(page);
+  updateComposer(page);
+}
+
 export function wireTree(page) {
   page.tree = emptyTree();
   remember(page);
