@@ -23,6 +23,7 @@ from chat.replies import store
 from chat.replies.generation import spawn
 from chat.replies.listener import request_stop
 from chat.replies.messages import new_worker_channel
+from chat.search import search as search_conversations
 from chat.server.process import in_request_thread
 from chat.server.process import state as process_state
 from chat.tree import Tree
@@ -211,3 +212,11 @@ async def regenerate(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     reply = await in_request_thread(sending.regenerate)(user, pk, channel)
     spawn(int(str(reply["id"])), channel)
     return JsonResponse({"reply": reply, "stream_url": _stream_url_of(reply)}, status=202)
+
+
+@api("GET")
+def search(request: HttpRequest, user: Any) -> JsonResponse:
+    """GET /api/search?q=: the user's own titles and messages holding q (chat/search.py)."""
+    return JsonResponse(
+        search_conversations(user, request.GET.get("q", ""), request.GET.get("cursor"))
+    )

@@ -16,6 +16,7 @@ import {
 import { addSidebarItem, conversationTouched, wireSidebar } from './sidebar.js';
 import { startStream, stop, UNFINISHED } from './stream.js';
 import { followUserEvents } from './follow.js';
+import { wireSearch } from './search.js';
 import { treeChanged, wireTree } from './tree.js';
 import { charCount, fmt } from './util.js';
 
@@ -135,5 +136,6 @@ function start(app) {
   updateRetryButtons(page);
   updateComposer(page);
   scrollToBottom(page);
+  wireSearch(page); // after the scroll: a search result scrolls to its message
   if (!page.activeStream) els.input.focus();
 }
