@@ -134,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=60, help="queries of each kind")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     url = os.environ.get("DATABASE_URL")
@@ -150,8 +151,9 @@ def main() -> None:
         queries = fill(rng)
         filled = time.perf_counter() - started
         if connection.vendor == "postgresql":
+            # The steady state autovacuum keeps: GIN's pending list merged, statistics fresh.
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+                cursor.execute("VACUUM ANALYZE")
         version = (
             connection.Database.sqlite_version
             if connection.vendor == "sqlite"
@@ -165,7 +167,9 @@ def main() -> None:
             print(line)
     finally:
         connection.close()
-        if dropped and url:
+        if dropped and args.keep:
+            print(f"kept database {dropped}")
+        if dropped and url and not args.keep:
             import psycopg
 
             with psycopg.connect(url, autocommit=True) as admin:

@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from chat import api, apiutil, stream, views
+from chat import api, apiutil, stream, transfer, views
 
 
 class IdConverter:
@@ -30,6 +30,9 @@ urlpatterns = [
     path("api/replies/<id:pk>/events", stream.reply_events, name="reply-events"),
     path("api/events", stream.user_events, name="api-events"),
     path("api/search", api.search, name="api-search"),
+    path("api/conversations/<id:pk>/export", transfer.export_conversation, name="api-export-one"),
+    path("api/export", transfer.export_all, name="api-export"),
+    path("api/import", transfer.import_file, name="api-import"),
     path("api/replies/<id:pk>/stop", api.stop, name="api-stop"),
     path("api/replies/<id:pk>/regenerate", api.regenerate, name="api-regenerate"),
     re_path(r"^api/(?P<rest>.*)$", apiutil.not_found),

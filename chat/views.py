@@ -62,6 +62,7 @@ def ui_strings() -> dict[str, object]:
         "previous_version": _("Previous version"),
         "next_version": _("Next version"),
         "version": _("%(index)s / %(count)s"),
+        "imported": _("Imported: %(count)s conversations."),
         "context_cut": _(
             "Earlier messages were not sent with the last reply: they no longer fit in the "
             "model's context."

@@ -291,6 +291,8 @@ CHAT_MAX_OUTPUT_TOKENS = env_int("CHAT_MAX_OUTPUT_TOKENS", 4096, minimum=1)
 # Context sizes in tokens: `model=tokens` pairs, model ids as in /api/models, `*` for every
 # model not named (chat/context.py; each protocol has its own default).
 CHAT_CONTEXT_TOKENS = env_sizes("CHAT_CONTEXT_TOKENS")
+# The largest file POST /api/import takes (ChatGPT's conversations.json grows large).
+CHAT_IMPORT_MAX_BYTES = env_int("CHAT_IMPORT_MAX_BYTES", 50_000_000, minimum=1)
 
 # --- Upstreams (each enabled by its key) ----------------------------------------------------
 OPENAI_API_KEY = env_secret("OPENAI_API_KEY")

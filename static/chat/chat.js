@@ -17,6 +17,7 @@ import { addSidebarItem, conversationTouched, wireSidebar } from './sidebar.js';
 import { startStream, stop, UNFINISHED } from './stream.js';
 import { followUserEvents } from './follow.js';
 import { wireSearch } from './search.js';
+import { wireImport } from './transfer.js';
 import { treeChanged, wireTree } from './tree.js';
 import { charCount, fmt } from './util.js';
 
@@ -124,6 +125,7 @@ function start(app) {
   });
   wireTree(page); // versions: the switchers, Edit and Regenerate
   followUserEvents(page);
+  wireImport(page);
 
   // A reply still being written when the page loaded continues where it is.
   for (const el of els.messages.querySelectorAll('.from-assistant')) {
