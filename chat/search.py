@@ -76,16 +76,49 @@ def _like(query: str) -> str:
     return f"%{escaped}%"
 
 
+# PostgreSQL, in two steps. First the user's newest RECENT messages are read by their
+# conversations (an index scan) and filtered: a common word fills a page there at once, where
+# the trigram index would hand back half the table. If that gives less than a page, the word
+# is rare: the trigram index finds its few rows in the whole table, and the owner filters them
+# (a query under three characters has no trigram, and scans the user's messages instead).
+RECENT = 2_000
+_USERS_MESSAGES = (
+    "m.conversation_id = ANY(ARRAY(SELECT id FROM chat_conversation WHERE owner_id = %s))"
+)
+_PG_RECENT = (
+    "SELECT id FROM (SELECT m.id, m.content FROM chat_message m"
+    f" WHERE {_USERS_MESSAGES} AND m.id < %s ORDER BY m.id DESC LIMIT {RECENT}) recent"
+    " WHERE content ILIKE %s ORDER BY id DESC LIMIT %s"
+)
+_PG_RARE = (
+    "WITH hits AS MATERIALIZED (SELECT id, conversation_id FROM chat_message"
+    " WHERE content ILIKE %s AND id < %s)"
+    " SELECT h.id FROM hits h JOIN chat_conversation c ON c.id = h.conversation_id"
+    " WHERE c.owner_id = %s ORDER BY h.id DESC LIMIT %s"
+)
+_PG_SHORT = (
+    f"SELECT m.id FROM chat_message m WHERE {_USERS_MESSAGES} AND m.id < %s"
+    " AND m.content ILIKE %s ORDER BY m.id DESC LIMIT %s"
+)
+
+
+def _fetch(sql: str, params: list[Any]) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _message_ids(user_id: int, query: str, before: int | None, limit: int) -> list[int]:
     below = before if before is not None else 2**62
+    pattern = _like(query)
     if connection.vendor == "postgresql":
-        sql = (
-            "SELECT m.id FROM chat_message m JOIN chat_conversation c ON c.id = m.conversation_id"
-            " WHERE c.owner_id = %s AND m.id < %s AND m.content ILIKE %s"
-            " ORDER BY m.id DESC LIMIT %s"
-        )
-        params: list[Any] = [user_id, below, _like(query), limit]
-    elif len(query) >= 3 and _has_fts():
+        found = _fetch(_PG_RECENT, [user_id, below, pattern, limit])
+        if len(found) == limit:
+            return found
+        if len(query) >= 3:
+            return _fetch(_PG_RARE, [pattern, below, user_id, limit])
+        return _fetch(_PG_SHORT, [user_id, below, pattern, limit])
+    if len(query) >= 3 and _has_fts():
         phrase = '"' + query.replace('"', '""') + '"'
         sql = (
             f"SELECT f.rowid FROM {FTS_TABLE} f"
@@ -94,17 +127,13 @@ def _message_ids(user_id: int, query: str, before: int | None, limit: int) -> li
             f" WHERE {FTS_TABLE} MATCH %s AND c.owner_id = %s AND f.rowid < %s"
             " ORDER BY f.rowid DESC LIMIT %s"
         )
-        params = [phrase, user_id, below, limit]
-    else:
-        sql = (
-            "SELECT m.id FROM chat_message m JOIN chat_conversation c ON c.id = m.conversation_id"
-            " WHERE c.owner_id = %s AND m.id < %s AND m.content LIKE %s ESCAPE '\\'"
-            " ORDER BY m.id DESC LIMIT %s"
-        )
-        params = [user_id, below, _like(query), limit]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return _fetch(sql, [phrase, user_id, below, limit])
+    sql = (
+        "SELECT m.id FROM chat_message m JOIN chat_conversation c ON c.id = m.conversation_id"
+        " WHERE c.owner_id = %s AND m.id < %s AND m.content LIKE %s ESCAPE '\\'"
+        " ORDER BY m.id DESC LIMIT %s"
+    )
+    return _fetch(sql, [user_id, below, pattern, limit])
 
 
 def _cursor(raw: str | None) -> int | None:
