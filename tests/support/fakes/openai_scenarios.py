@@ -267,6 +267,8 @@ SCENARIOS.update(
 FLOOD_PIECES = [f"{i:04d}:" + "流水不腐" * 15 + "\n" for i in range(3000)]
 FLOOD_TEXT = "".join(FLOOD_PIECES)
 SCENARIOS["oa-flood"] = _text_stream(FLOOD_PIECES, delay=0.001)
+# The same over about 9 s: still being written well after a reader's stall ends.
+SCENARIOS["oa-flood-slow"] = _text_stream(FLOOD_PIECES, delay=0.003)
 
 
 # --- A model with a small context (tests/replies/test_context_fitting.py) -----------------
