@@ -173,7 +173,7 @@ def main() -> None:
             import psycopg
 
             with psycopg.connect(url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{dropped}"')
+                admin.execute(f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -76,19 +76,21 @@ def _like(query: str) -> str:
     return f"%{escaped}%"
 
 
-# PostgreSQL, in two steps. First the user's newest RECENT messages are read by their
-# conversations (an index scan) and filtered: a common word fills a page there at once, where
-# the trigram index would hand back half the table. If that gives less than a page, the word
-# is rare: the trigram index finds its few rows in the whole table, and the owner filters them
-# (a query under three characters has no trigram, and scans the user's messages instead).
-RECENT = 2_000
+# PostgreSQL, in two steps. First the ids of the user's newest RECENT messages come from an
+# index alone (msg_thread holds conversation and id), and only those rows are read and
+# filtered: a common word fills a page there at once, where the trigram index would hand back
+# half the table. If that gives less than a page, the word is rarer: the trigram index finds
+# its rows in the whole table, and the owner filters them. A query under three characters has
+# no trigram, and scans the user's messages instead. (Measured in bench/search.py.)
+RECENT = 500
 _USERS_MESSAGES = (
     "m.conversation_id = ANY(ARRAY(SELECT id FROM chat_conversation WHERE owner_id = %s))"
 )
 _PG_RECENT = (
-    "SELECT id FROM (SELECT m.id, m.content FROM chat_message m"
-    f" WHERE {_USERS_MESSAGES} AND m.id < %s ORDER BY m.id DESC LIMIT {RECENT}) recent"
-    " WHERE content ILIKE %s ORDER BY id DESC LIMIT %s"
+    "WITH recent AS MATERIALIZED (SELECT m.id FROM chat_message m"
+    f" WHERE {_USERS_MESSAGES} AND m.id < %s ORDER BY m.id DESC LIMIT {RECENT})"
+    " SELECT m.id FROM chat_message m JOIN recent r ON r.id = m.id"
+    " WHERE m.content ILIKE %s ORDER BY m.id DESC LIMIT %s"
 )
 _PG_RARE = (
     "WITH hits AS MATERIALIZED (SELECT id, conversation_id FROM chat_message"
@@ -119,21 +121,35 @@ def _message_ids(user_id: int, query: str, before: int | None, limit: int) -> li
             return _fetch(_PG_RARE, [pattern, below, user_id, limit])
         return _fetch(_PG_SHORT, [user_id, below, pattern, limit])
     if len(query) >= 3 and _has_fts():
+        # As on PostgreSQL, a common word is found among the newest messages first (FTS5
+        # would read the whole of its long posting lists).
+        found = _fetch(_SQLITE_RECENT, [user_id, below, pattern, limit])
+        if len(found) == limit:
+            return found
         phrase = '"' + query.replace('"', '""') + '"'
-        sql = (
-            f"SELECT f.rowid FROM {FTS_TABLE} f"
-            " JOIN chat_message m ON m.id = f.rowid"
-            " JOIN chat_conversation c ON c.id = m.conversation_id"
-            f" WHERE {FTS_TABLE} MATCH %s AND c.owner_id = %s AND f.rowid < %s"
-            " ORDER BY f.rowid DESC LIMIT %s"
-        )
-        return _fetch(sql, [phrase, user_id, below, limit])
-    sql = (
-        "SELECT m.id FROM chat_message m JOIN chat_conversation c ON c.id = m.conversation_id"
-        " WHERE c.owner_id = %s AND m.id < %s AND m.content LIKE %s ESCAPE '\\'"
-        " ORDER BY m.id DESC LIMIT %s"
-    )
-    return _fetch(sql, [user_id, below, pattern, limit])
+        return _fetch(_SQLITE_FTS_MATCH, [phrase, user_id, below, limit])
+    return _fetch(_SQLITE_SCAN, [user_id, below, pattern, limit])
+
+
+_SQLITE_RECENT = (
+    "SELECT m.id FROM (SELECT r.id FROM chat_message r"
+    " JOIN chat_conversation c ON c.id = r.conversation_id"
+    f" WHERE c.owner_id = %s AND r.id < %s ORDER BY r.id DESC LIMIT {RECENT}) recent"
+    " JOIN chat_message m ON m.id = recent.id"
+    " WHERE m.content LIKE %s ESCAPE '\\' ORDER BY m.id DESC LIMIT %s"
+)
+_SQLITE_FTS_MATCH = (
+    f"SELECT f.rowid FROM {FTS_TABLE} f"
+    " JOIN chat_message m ON m.id = f.rowid"
+    " JOIN chat_conversation c ON c.id = m.conversation_id"
+    f" WHERE {FTS_TABLE} MATCH %s AND c.owner_id = %s AND f.rowid < %s"
+    " ORDER BY f.rowid DESC LIMIT %s"
+)
+_SQLITE_SCAN = (
+    "SELECT m.id FROM chat_message m JOIN chat_conversation c ON c.id = m.conversation_id"
+    " WHERE c.owner_id = %s AND m.id < %s AND m.content LIKE %s ESCAPE '\\'"
+    " ORDER BY m.id DESC LIMIT %s"
+)
 
 
 def _cursor(raw: str | None) -> int | None:

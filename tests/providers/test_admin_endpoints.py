@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from chat.models import Endpoint
+from chat.providers import context_tokens
 from tests.support.clients import SiteClient
 from tests.support.daphne import Daphne
 from tests.support.fakes.upstream import FakeUpstream
@@ -194,3 +195,14 @@ def test_the_endpoint_form_refuses_what_could_never_work(
     assert response.status_code == 200  # the form again, with its errors
     assert field_in_error in response.context["adminform"].form.errors
     assert not Endpoint.objects.exists()
+
+
+def test_an_endpoints_context_size_is_set_in_the_admin(admin: Client) -> None:
+    endpoint = add_endpoint(admin, context_tokens="4096")
+
+    assert endpoint.context_tokens == 4096
+    assert context_tokens(f"ep{endpoint.pk}:oa-plain") == 4096
+    admin.post(f"/admin/chat/endpoint/{endpoint.pk}/change/", form(context_tokens=""))
+    endpoint.refresh_from_db()
+    assert endpoint.context_tokens is None
+    assert context_tokens(f"ep{endpoint.pk}:oa-plain") == 128_000
