@@ -18,18 +18,25 @@ export function setItemTitle(page, item, title) {
   item.querySelector('.conversation-link').textContent = title || page.strings.untitled;
 }
 
+function markCurrent(page, item) {
+  for (const other of page.els.list.querySelectorAll('.is-current')) other.classList.remove('is-current');
+  item.classList.add('is-current');
+  item.querySelector('.conversation-link').setAttribute('aria-current', 'page');
+}
+
 export function addSidebarItem(page, conv, { atTop }) {
   const { els } = page;
-  if (sidebarItem(page, conv.id)) return;
+  const known = sidebarItem(page, conv.id);
+  if (known) {
+    // Added already, by the user's event stream (follow.js) before this tab knew the id.
+    if (String(conv.id) === page.conversationId) markCurrent(page, known);
+    return;
+  }
   const item = clone('tpl-conversation-item');
   item.dataset.conversationId = conv.id;
   item.querySelector('.conversation-link').href = page.url('urlConversation', conv.id);
   setItemTitle(page, item, conv.title || '');
-  if (String(conv.id) === page.conversationId) {
-    for (const other of els.list.querySelectorAll('.is-current')) other.classList.remove('is-current');
-    item.classList.add('is-current');
-    item.querySelector('.conversation-link').setAttribute('aria-current', 'page');
-  }
+  if (String(conv.id) === page.conversationId) markCurrent(page, item);
   if (atTop) els.list.prepend(item);
   else els.list.append(item);
   els.sidebarEmpty.hidden = true;
