@@ -231,6 +231,8 @@ class Generation:
             reasoning=self.feed.reasoning_text(),
             error=verdict.error,
             error_kind=verdict.error_kind or "",
+            # As the upstream reported it (None when it did not): the site's estimate of what
+            # it sends (chat/context.py) only decides what fits, never passes for usage.
             input_tokens=self.usage.input_tokens,
             output_tokens=self.usage.output_tokens,
             finish_reason=verdict.finish.reason,

@@ -18,27 +18,27 @@ export function setItemTitle(page, item, title) {
   item.querySelector('.conversation-link').textContent = title || page.strings.untitled;
 }
 
-function markCurrent(page, item) {
-  for (const other of page.els.list.querySelectorAll('.is-current')) other.classList.remove('is-current');
-  item.classList.add('is-current');
-  item.querySelector('.conversation-link').setAttribute('aria-current', 'page');
-}
-
+// Adds the conversation's item unless it is there (another tab's event may have added it
+// first), and marks it current if it is this page's conversation.
 export function addSidebarItem(page, conv, { atTop }) {
   const { els } = page;
-  const known = sidebarItem(page, conv.id);
-  if (known) {
-    // Added already, by the user's event stream (follow.js) before this tab knew the id.
-    if (String(conv.id) === page.conversationId) markCurrent(page, known);
-    return;
+  let item = sidebarItem(page, conv.id);
+  if (!item) {
+    item = clone('tpl-conversation-item');
+    item.dataset.conversationId = conv.id;
+    item.querySelector('.conversation-link').href = page.url('urlConversation', conv.id);
+    setItemTitle(page, item, conv.title || '');
+    if (atTop) els.list.prepend(item);
+    else els.list.append(item);
   }
-  const item = clone('tpl-conversation-item');
-  item.dataset.conversationId = conv.id;
-  item.querySelector('.conversation-link').href = page.url('urlConversation', conv.id);
-  setItemTitle(page, item, conv.title || '');
-  if (String(conv.id) === page.conversationId) markCurrent(page, item);
-  if (atTop) els.list.prepend(item);
-  else els.list.append(item);
+  if (String(conv.id) === page.conversationId) {
+    for (const other of els.list.querySelectorAll('.is-current')) {
+      other.classList.remove('is-current');
+      other.querySelector('.conversation-link').removeAttribute('aria-current');
+    }
+    item.classList.add('is-current');
+    item.querySelector('.conversation-link').setAttribute('aria-current', 'page');
+  }
   els.sidebarEmpty.hidden = true;
 }
 

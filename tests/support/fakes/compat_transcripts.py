@@ -251,8 +251,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
             indent=None,
         ),
         failed(
-            "refused the conversation as longer than the model's context; "
-            "start a new conversation (HTTP 400)",
+            "longer than the model's context; start a new conversation (HTTP 400)",
             "the request exceeds the available context size",
         ),
     ),

@@ -118,8 +118,7 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
             None,
         ),
         failed(
-            "refused the conversation as longer than the model's context; "
-            "start a new conversation (HTTP 400)",
+            "longer than the model's context; start a new conversation (HTTP 400)",
             "maximum context length is 4097 tokens",
         ),
     ),

@@ -95,8 +95,7 @@ TRANSCRIPTS: dict[str, tuple[SparkScenario, Expected]] = {
     "sp-too-long": (
         SparkScenario([error_frame(10907, "token count exceeds the limit")]),
         failed(
-            "refused the conversation as longer than the model's context; start a new "
-            "conversation (code 10907)",
+            "longer than the model's context; start a new conversation (code 10907)",
             "token count exceeds the limit",
         ),
     ),
