@@ -17,7 +17,7 @@ import { addSidebarItem, conversationTouched, wireSidebar } from './sidebar.js';
 import { startStream, stop, UNFINISHED } from './stream.js';
 import { followUserEvents } from './follow.js';
 import { wireSearch } from './search.js';
-import { wireImport } from './transfer.js';
+import { showExportLinks, wireImport } from './transfer.js';
 import { treeChanged, wireTree } from './tree.js';
 import { charCount, fmt } from './util.js';
 
@@ -96,6 +96,7 @@ function start(app) {
         app.dataset.conversationId = page.conversationId;
         history.replaceState(null, '', page.url('urlConversation', sent.conversation.id));
         addSidebarItem(page, sent.conversation, { atTop: true });
+        showExportLinks(page);
       }
       els.input.value = '';
       els.emptyState.hidden = true;

@@ -1,6 +1,7 @@
 // Import in the user's menu: a file of this site's JSON export or ChatGPT's
 // conversations.json, sent to POST /api/import. The imported conversations reach the sidebar
-// through the user's event stream (follow.js), as any change does. (Export is plain links.)
+// through the user's event stream (follow.js), as any change does. Export is plain links,
+// pointed at a conversation made on this page once it exists.
 import { csrfToken } from './api.js';
 import { hideError, showError } from './composer.js';
 import { fmt } from './util.js';
@@ -46,4 +47,13 @@ export function wireImport(page) {
 function showNotice(page, text) {
   const notice = document.getElementById('import-status');
   if (notice) notice.textContent = text;
+}
+
+export function showExportLinks(page) {
+  const links = document.getElementById('export-links');
+  if (!links || !page.conversationId) return;
+  const base = page.url('urlApiExportOne', page.conversationId);
+  document.getElementById('export-markdown').href = `${base}?format=markdown`;
+  document.getElementById('export-json').href = `${base}?format=json`;
+  links.hidden = false;
 }

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from chat.models import Conversation
-from tests.support.browser import open_page
+from tests.support.browser import open_page, send, wait_ended_on_page
 from tests.support.chatgpt import branching_conversation
 from tests.support.daphne import Daphne
 from tests.support.rows import finished_exchange
@@ -56,3 +56,18 @@ def test_exporting_and_importing_from_the_page(page: Page, daphne: Daphne, live_
         "This file cannot be imported: it is not JSON."
     )
     assert Conversation.objects.filter(owner=live_user).count() == 2
+
+
+def test_a_conversation_started_on_the_page_can_be_exported_at_once(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    open_page(page, daphne, live_user)
+    expect(page.locator("#export-links")).to_be_hidden()
+
+    wait_ended_on_page(send(page, "Export me"))
+
+    expect(page.locator("#export-links")).to_be_visible()
+    with page.expect_download() as download:
+        page.click("#export-json")
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert exported["messages"][0]["content"] == "Export me"
