@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from chat.models import Conversation, Message
-from chat.search import FTS_TABLE
+from chat.search import FTS_TABLE, ensure_sqlite_index
 from tests.support.clients import JsonApi
 from tests.support.rows import add_message
 
@@ -150,3 +150,26 @@ def test_the_search_is_served_by_an_index(user: User) -> None:
                 f"{FTS_TABLE}_ai",
                 f"{FTS_TABLE}_au",
             ]
+
+
+def test_search_works_without_the_sqlite_index_and_the_index_comes_back(
+    api: JsonApi, conversation: Conversation
+) -> None:
+    """An SQLite built without FTS5 (or a table rebuilt by a migration) scans instead; the
+    next migrate makes the table and its triggers again and refills it."""
+    message = add_message(conversation, role="user", content="Where is the lighthouse?")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for trigger in ("ai", "ad", "au"):
+                cursor.execute(f"DROP TRIGGER {FTS_TABLE}_{trigger}")
+            cursor.execute(f"DROP TABLE {FTS_TABLE}")
+    later = add_message(conversation, role="assistant", content="The lighthouse is north.")
+
+    results = found(api, "lighthouse")["results"]
+    assert isinstance(results, list)
+    assert [r["message"] for r in results] == [later.pk, message.pk]
+
+    assert ensure_sqlite_index(connection) is (connection.vendor == "sqlite")
+    results = found(api, "LIGHTHOUSE")["results"]
+    assert isinstance(results, list)
+    assert [r["message"] for r in results] == [later.pk, message.pk]
