@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
@@ -34,6 +35,7 @@ from chat import sse
 from chat.models import Conversation, Message, UserEvent
 from chat.replies.messages import LOCAL_CHANNEL_PREFIX, survive
 from chat.server.process import in_request_thread
+from chat.server.process import state as process_state
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +61,36 @@ def _emit(user_id: int, kind: str, data: dict[str, object]) -> None:
 
 def _wake(user_id: int) -> None:
     """Tell the user's open streams, in every process, to read. A lost wake-up only delays
-    the event to the stream's next ping."""
-    try:
+    the event to the stream's next ping. Sent from the event loop this database thread works
+    for, without waiting: a thread held until Redis answered was a thread less for the
+    heartbeats of running replies (200 replies at once, the sweeper took live ones for dead)."""
+    loop = _serving_loop()
+    if loop is not None:
+        loop.call_soon_threadsafe(_send_wake, user_id)
+        return
+    try:  # no loop (a management command, a test's client): send and wait
         async_to_sync(get_channel_layer().group_send)(group_name(user_id), {"type": "user.event"})
     except Exception:
         log.warning("could not wake the event streams of user %s", user_id, exc_info=True)
+
+
+def _serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop whose work this thread does (asgiref's SyncToAsync records
+    it on each of its threads), if any."""
+    local = SyncToAsync.threadlocal
+    loop: asyncio.AbstractEventLoop | None = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return loop if loop.is_running() and not loop.is_closed() else None
+
+
+def _send_wake(user_id: int) -> None:
+    message = {"type": "user.event"}
+    task = asyncio.ensure_future(
+        survive(get_channel_layer().group_send(group_name(user_id), message))
+    )
+    process_state.wakeups.add(task)
+    task.add_done_callback(process_state.wakeups.discard)
 
 
 def conversation_changed(conv: Conversation) -> None:

@@ -59,6 +59,8 @@ class ProcessState:
         asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport
     ] = field(default_factory=weakref.WeakKeyDictionary)
     finishing_reads: set[asyncio.Task[None]] = field(default_factory=set)
+    # Wake-ups of users' event streams sent from database threads (chat/user_events.py).
+    wakeups: set[asyncio.Task[bool]] = field(default_factory=set)
     renderers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Renderers] = field(
         default_factory=weakref.WeakKeyDictionary
     )
