@@ -229,6 +229,12 @@ class UserLimits(models.Model):
         blank=True,
         help_text=_("Empty: CHAT_MESSAGES_PER_MINUTE."),
     )
+    daily_tokens = models.PositiveIntegerField(
+        _("tokens per day"),
+        null=True,
+        blank=True,
+        help_text=_("Input and output tokens a day. Empty: CHAT_DAILY_TOKENS; 0: no limit."),
+    )
 
     class Meta:
         verbose_name = _("user limits")
@@ -236,6 +242,29 @@ class UserLimits(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class ModelPrice(models.Model):
+    """What a model costs, set by an administrator; usage pages compute cost from it."""
+
+    model = models.CharField(
+        _("model"), max_length=200, unique=True, help_text=_("Model id as listed by /api/models.")
+    )
+    input_per_million = models.DecimalField(
+        _("input price per million tokens"), max_digits=12, decimal_places=4
+    )
+    output_per_million = models.DecimalField(
+        _("output price per million tokens"), max_digits=12, decimal_places=4
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["model"]
+        verbose_name = _("model price")
+        verbose_name_plural = _("model prices")
+
+    def __str__(self) -> str:
+        return self.model
 
 
 class UsageRecordQuerySet(models.QuerySet["UsageRecord"]):

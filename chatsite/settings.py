@@ -274,6 +274,10 @@ CHAT_MAX_CONCURRENT_REPLIES = env_int("CHAT_MAX_CONCURRENT_REPLIES", 3, minimum=
 CHAT_MESSAGES_PER_MINUTE = env_int("CHAT_MESSAGES_PER_MINUTE", 20, minimum=1)
 CHAT_CONVERSATIONS_PER_MINUTE = env_int("CHAT_CONVERSATIONS_PER_MINUTE", 20, minimum=1)
 CHAT_MAX_STREAMS_PER_USER = env_int("CHAT_MAX_STREAMS_PER_USER", 30, minimum=1)
+# Input + output tokens a user may spend per day (0: no limit); per-user override in the admin.
+CHAT_DAILY_TOKENS = env_int("CHAT_DAILY_TOKENS", 0, minimum=0)
+# The currency that model prices (admin, Model prices) are given in, shown beside costs.
+CHAT_CURRENCY = env_str("CHAT_CURRENCY", "USD")
 
 # Upstream timeouts (seconds), shared by every provider.
 CHAT_CONNECT_TIMEOUT = env_float("CHAT_CONNECT_TIMEOUT", 10.0, minimum=0.01)
