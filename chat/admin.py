@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from chat import admin_usage  # noqa: F401 (registers the usage pages)
+from chat import admin_moderation, admin_usage  # noqa: F401 (they register their pages)
 from chat.models import Conversation, Endpoint, Message, UserLimits
 
 _MESSAGE_FIELDS = (

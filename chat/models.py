@@ -158,7 +158,7 @@ class Message(models.Model):
         return self.status == self.Status.ERROR and (
             not self.error_kind
             or self.error_kind in RETRYABLE_KINDS
-            or self.error_kind == "server_failed"
+            or self.error_kind in ("server_failed", "moderation_failed")
         )
 
 
@@ -309,3 +309,40 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.model} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ModerationFlag(models.Model):
+    """A message or reply the moderation hook stopped (chat/moderation.py), for administrators
+    only. A refused message is not stored as a message: its text is here. A moderated reply is
+    saved without its text (the user sees only that it was moderated): its text is here."""
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("user message")
+        REPLY = "reply", _("reply")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderation_flags"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    text = models.TextField(_("text"))
+    reason = models.CharField(_("reason"), max_length=500)
+    service_failed = models.BooleanField(
+        _("service failed"),
+        default=False,
+        help_text=_("Stopped because the moderation service failed (CHAT_MODERATION_FAIL)."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("flagged message")
+        verbose_name_plural = _("flagged messages")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.user} · {self.reason}"

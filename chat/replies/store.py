@@ -11,7 +11,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from chat.models import Conversation, Message, UsageRecord
+from chat.models import Conversation, Message, ModerationFlag, UsageRecord
+from chat.moderation import Verdict
 from chat.providers import provider_label
 from chat.providers.base import ChatRequest, Turn
 from chat.render import render_plain
@@ -145,6 +146,22 @@ def new_reply(conv: Conversation, worker_channel: str) -> Message:
         created_at=reply.created_at,
     )
     return reply
+
+
+def flag_reply(reply_id: int, text: str, verdict: Verdict) -> None:
+    """Keep a moderated reply's text for administrators (the reply itself keeps none)."""
+    reply = Message.objects.select_related("conversation").filter(pk=reply_id).first()
+    if reply is None:
+        return
+    ModerationFlag.objects.create(
+        user_id=reply.conversation.owner_id,
+        conversation_id=reply.conversation_id,
+        message_id=reply.pk,
+        kind=ModerationFlag.Kind.REPLY,
+        text=storable(text),
+        reason=verdict.reason,
+        service_failed=verdict.service_failed,
+    )
 
 
 def load_reply(reply_id: int) -> Message | None:
