@@ -61,22 +61,37 @@ class Verdict:
     service_failed: bool = False
 
 
-def word_pattern(words: list[str]) -> re.Pattern[str]:
-    """One regex for all the words, each bounded where its edge is a non-CJK word character."""
-    parts = []
-    for word in sorted({w.strip() for w in words if w.strip()}, key=len, reverse=True):
-        left = rf"(?<!{_NON_CJK_WORD})" if _IS_NON_CJK_WORD.match(word[0]) else ""
-        right = rf"(?!{_NON_CJK_WORD})" if _IS_NON_CJK_WORD.match(word[-1]) else ""
-        parts.append(left + re.escape(word) + right)
-    return re.compile("|".join(parts), re.IGNORECASE)
+class WordList:
+    """CHAT_MODERATION_WORDS, matched in the text's lower case. Most text holds none of the
+    words, so a plain alternation of them is tried first (about 1 µs for a batch of 300
+    characters); only a candidate is checked against the word boundaries, whose lookarounds
+    at every position cost about 35 µs per batch."""
+
+    def __init__(self, words: list[str]) -> None:
+        listed = sorted({w.strip().lower() for w in words if w.strip()}, key=len, reverse=True)
+        self.quick = re.compile("|".join(re.escape(w) for w in listed))
+        parts = []
+        for word in listed:
+            left = rf"(?<!{_NON_CJK_WORD})" if _IS_NON_CJK_WORD.match(word[0]) else ""
+            right = rf"(?!{_NON_CJK_WORD})" if _IS_NON_CJK_WORD.match(word[-1]) else ""
+            parts.append(left + re.escape(word) + right)
+        self.exact = re.compile("|".join(parts))
+
+    def search(self, text: str) -> str | None:
+        """The first listed word in `text` (in lower case), or None."""
+        low = text.lower()
+        if self.quick.search(low) is None:
+            return None
+        found = self.exact.search(low)
+        return found.group(0) if found else None
 
 
 def words_checker(words: list[str]) -> Checker:
-    pattern = word_pattern(words)
+    word_list = WordList(words)
 
     async def check(text: str, kind: str) -> str | None:
-        found = pattern.search(text)
-        return f"word “{found.group(0)}”" if found else None
+        found = word_list.search(text)
+        return f"word “{found}”" if found else None
 
     return check
 

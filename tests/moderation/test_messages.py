@@ -44,7 +44,7 @@ def test_a_listed_word_refuses_the_message_and_nothing_is_stored_or_sent(
         conversation,
         "message",
         "Tell me the FORBIDDEN recipe",
-        "word “FORBIDDEN”",
+        "word “forbidden”",
     )
 
 

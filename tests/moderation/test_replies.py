@@ -46,7 +46,7 @@ def test_a_hit_mid_reply_stops_the_upstream_and_keeps_the_text_for_administrator
     assert request.finished_writing is None  # closed before the upstream was done
     flag = ModerationFlag.objects.get(message=saved)
     assert flag.kind == "reply"
-    assert flag.reason == "word “Forbidden”"
+    assert flag.reason == "word “forbidden”"
     assert "Now a Forbidden thing." in flag.text
     assert "more text 99" not in flag.text
     assert flag.user_id == saved.conversation.owner_id
