@@ -153,7 +153,12 @@ class ChatUserAdmin(UserAdmin):  # type: ignore[type-arg]
     # Django's own columns, and the links.
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "chat")
     readonly_fields = ("chat",)
-    fieldsets = (*(UserAdmin.fieldsets or ()), (_("Chat"), {"fields": ("chat",)}))
+    # The links right under the name, above the long permission lists.
+    fieldsets = (
+        *(UserAdmin.fieldsets or ())[:1],
+        (_("Chat"), {"fields": ("chat",)}),
+        *(UserAdmin.fieldsets or ())[1:],
+    )
 
     @admin.display(description=_("chat"))
     def chat(self, user: Any) -> str:

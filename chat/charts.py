@@ -7,6 +7,7 @@ No chart library: a day-by-day bar chart is a few rectangles. Colours come from 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -57,10 +58,11 @@ def nice_ceiling(value: float) -> float:
     """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `value`."""
     if value <= 0:
         return 1.0
-    power = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1.0
+    power = 10.0 ** math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
+        top = round(step * power, 12)  # 0.1 * 5 is 0.5, not 0.5000000000000001
+        if value <= top:
+            return top
     return 10 * power  # pragma: no cover (the loop always returns)
 
 

@@ -76,7 +76,8 @@ def test_a_chart_stacks_its_series_and_scales_to_a_round_top() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "top"), [(0, 1), (0.3, 1), (7, 10), (11, 20), (240, 250), (251, 500), (5000, 5000)]
+    ("value", "top"),
+    [(0, 1), (0.3, 0.5), (0.0012, 0.002), (1, 1), (7, 10), (11, 20), (240, 250), (251, 500)],
 )
 def test_nice_ceiling(value: float, top: float) -> None:
     assert nice_ceiling(value) == top
