@@ -39,6 +39,7 @@ class EndpointForm(forms.ModelForm[Endpoint]):
             "api_secret",
             "app_id",
             "model_names",
+            "context_tokens",
             "enabled",
         )
 

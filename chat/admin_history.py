@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from chat.admin_usage import model_choices
 from chat.export import conversations_export
 from chat.models import Conversation, Message, ModerationFlag, UserLimits
+from chat.tree import Tree
 
 
 class ConversationForm(forms.ModelForm[Conversation]):
@@ -36,15 +37,41 @@ class ConversationForm(forms.ModelForm[Conversation]):
         )
 
 
+MAX_DEPTH = 4  # deeper branches are indented no further
+
+
 def transcript(conv: Conversation) -> list[dict[str, Any]]:
-    """Every message, oldest first, with what the admin shows beside it."""
+    """Every message of every branch, depth first: a message, then its replies oldest first,
+    each with its version among its siblings, whether it is on the conversation's current
+    branch, how many forks lie above it (its indentation), and what moderation stopped."""
+    messages = {m.pk: m for m in conv.messages.all()}
+    tree = Tree((m.pk, m.parent_id) for m in messages.values())
+    current = set(tree.branch(conv.current_id))
     flags: dict[int, list[ModerationFlag]] = {}
     for flag in ModerationFlag.objects.filter(conversation=conv, message__isnull=False):
         flags.setdefault(flag.message_id or 0, []).append(flag)
-    return [
-        {"m": m, "flags": flags.get(m.pk, []), "parent": getattr(m, "parent_id", None)}
-        for m in conv.messages.all()
-    ]
+    rows: list[dict[str, Any]] = []
+    stack: list[tuple[int, int]] = [(pk, 0) for pk in reversed(tree.children.get(None, []))]
+    while stack:
+        pk, depth = stack.pop()
+        siblings = tree.siblings(pk)
+        parent = tree.parent_of.get(pk)
+        rows.append(
+            {
+                "m": messages[pk],
+                "flags": flags.get(pk, []),
+                "parent": parent,
+                "fork": bool(rows) and rows[-1]["m"].pk != parent and parent is not None,
+                "version": (siblings.index(pk) + 1, len(siblings)) if len(siblings) > 1 else None,
+                "current": pk in current,
+                "depth": min(depth, MAX_DEPTH),
+            }
+        )
+        children = tree.children.get(pk, [])
+        # The first reply continues at this depth; each later version is one fork deeper.
+        for i, child in reversed(list(enumerate(children))):
+            stack.append((child, depth + (1 if i else 0)))
+    return rows
 
 
 @admin.register(Conversation)

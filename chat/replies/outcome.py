@@ -43,6 +43,12 @@ MODERATED = gettext_noop("This reply was stopped by the site's moderation.")
 MODERATION_FAILED = gettext_noop(
     "This reply was stopped: the moderation service could not check it. You can retry."
 )
+# Said in place of the upstream's own words when it refuses a conversation as longer than
+# the model's context (kind context_length, chat/providers/http.py).
+TOO_LONG = gettext_noop(
+    "This conversation is now longer than the model can read at once. Start a new "
+    "conversation (you can paste a summary of this one), or pick a model with a larger context."
+)
 
 OwnErrorKind = Literal[
     "server_restarted",
@@ -61,6 +67,7 @@ OWN_ERRORS: dict[str, str] = {
     "deleted": REPLY_DELETED,
     "moderated": MODERATED,
     "moderation_failed": MODERATION_FAILED,
+    "context_length": TOO_LONG,
 }
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from chat.export import FORMAT
 from chat.models import Conversation, Message, ModerationFlag, UserLimits
 from chat.render import render_markdown
-from tests.support.rows import finished_exchange
+from tests.support.rows import add_message, finished_exchange
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +34,8 @@ def long_conversation(conversation: Conversation) -> Conversation:
         duration_ms=1500,
         finish_reason="stop",
     )
-    Message.objects.create(
-        conversation=conversation,
+    add_message(
+        conversation,
         role="assistant",
         status="error",
         error="Upstream answered HTTP 500.",
@@ -66,6 +66,28 @@ def test_a_conversation_reads_as_a_transcript_with_a_table_per_message(
     # No form fields per message: the page no longer holds 13 inputs for each.
     assert "messages-0-" not in html
     assert not re.search(r'name="messages-', html)
+
+
+def test_branches_show_each_version_and_which_is_current(
+    admin_client: Client, conversation: Conversation
+) -> None:
+    question, first = finished_exchange(conversation, "First try")
+    follow_up = add_message(conversation, role="user", content="And then?")
+    retry = add_message(conversation, parent=question, role="assistant", content="Second try")
+    html = change_page(admin_client, conversation)
+    order = re.findall(r'data-message-id="(\d+)"', html)
+    assert order == [str(m.pk) for m in (question, first, follow_up, retry)]
+
+    def article(m: Message) -> str:
+        found = re.search(rf'<article class="([^"]*)" id="message-{m.pk}".*?</header>', html, re.S)
+        assert found
+        return found.group(0)
+
+    assert "version 1 of 2" in article(first) and "is-off-branch" in article(first)
+    assert "not on the current branch" in article(follow_up)
+    assert "version 2 of 2" in article(retry) and "depth-1" in article(retry)
+    assert "is-off-branch" not in article(retry) and "is-off-branch" not in article(question)
+    assert f'href="#message-{question.pk}"' in article(retry)  # a fork says whose reply it is
 
 
 def test_a_moderated_reply_shows_the_reason_and_the_withheld_text(

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0004_usage_cost_quotas'),
+        ('chat', '0008_usage_cost_quotas'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
