@@ -12,7 +12,7 @@ from chat.models import Conversation, Message, ModerationFlag
 from chat.render import render_markdown
 from tests.support.browser import log_in
 from tests.support.daphne import Daphne
-from tests.support.rows import finished_exchange, ledger_row
+from tests.support.rows import add_message, finished_exchange, ledger_row
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -140,3 +140,31 @@ def test_flagged_messages_are_listed_with_their_reason(
     row = page.locator("#result_list tbody tr").first
     expect(row).to_contain_text("word “nope”")
     expect(row).to_contain_text("a refused message")
+
+
+def test_branches_are_shown_with_the_current_one_marked(
+    page: Page, daphne: Daphne, administrator: User
+) -> None:
+    conv = Conversation.objects.create(owner=administrator, title="Branches", model="demo")
+    question, first = finished_exchange(conv, "First try.")
+    retry = add_message(
+        conv,
+        parent=question,
+        role="assistant",
+        content="Second try.",
+        html="<p>Second try.</p>",
+        model="demo",
+    )
+    log_in(page, daphne, administrator)
+    page.goto(f"{daphne.url}/admin/chat/conversation/{conv.pk}/change/")
+    old = page.locator(f"#message-{first.pk}")
+    new = page.locator(f"#message-{retry.pk}")
+    expect(old).to_contain_text("version 1 of 2")
+    expect(old).to_contain_text("not on the current branch")
+    expect(new).to_contain_text("version 2 of 2")
+    expect(new).not_to_contain_text("not on the current branch")
+    # The later version sits one step further in, and the old one is dimmed.
+    old_box, new_box = old.bounding_box(), new.bounding_box()
+    assert old_box and new_box and new_box["x"] > old_box["x"]
+    assert float(old.evaluate("(el) => getComputedStyle(el).opacity")) < 1
+    assert float(new.evaluate("(el) => getComputedStyle(el).opacity")) == 1

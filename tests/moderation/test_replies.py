@@ -3,16 +3,22 @@ stops the upstream and ends the reply as moderated, its text kept for administra
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+from django.contrib.auth.models import User
 
 from chat.models import Message, ModerationFlag
-from tests.support.clients import SiteClient
+from tests.support.clients import SiteClient, login_session
+from tests.support.daphne import Daphne
 from tests.support.fakes.moderation_scenarios import CLEAN_TEXT
 from tests.support.fakes.upstream import FakeUpstream
 from tests.support.waiting import wait_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+ROOT = Path(__file__).resolve().parents[2]
 MODERATED = "This reply was stopped by the site's moderation."
 
 
@@ -77,3 +83,40 @@ def test_the_openai_endpoint_checks_the_reply_in_batches(
     assert checks[0].json == {"model": "mod-test", "input": "Go on"}
     assert 2 <= len(checks) <= 8
     assert ModerationFlag.objects.get(message=saved).reason == "OpenAI moderation: violence"
+
+
+@pytest.mark.parametrize(
+    ("fail", "status", "error_kind"),
+    [("closed", "error", "moderation_failed"), ("open", "complete", "")],
+)
+def test_a_failing_service_ends_the_reply_or_lets_it_through_as_set(
+    start_site: Callable[..., Daphne],
+    live_user: User,
+    fail: str,
+    status: str,
+    error_kind: str,
+) -> None:
+    d = start_site(
+        CHAT_MODERATION="tests.support.moderation_hooks.fails_on_replies",
+        CHAT_MODERATION_FAIL=fail,
+        PYTHONPATH=str(ROOT),
+    )
+    site = SiteClient(d.url, login_session(live_user))
+    try:
+        reply, url = site.ask("openai:mod-reply-clean")
+        site.stream_text(url)
+        saved = wait_finished(reply["id"])
+    finally:
+        site.close()
+    assert (saved.status, saved.error_kind) == (status, error_kind)
+    if fail == "closed":
+        assert saved.content == ""
+        assert saved.retryable
+        flag = ModerationFlag.objects.get(message=saved)
+        assert flag.service_failed and flag.text == CLEAN_TEXT
+    else:
+        assert saved.content == CLEAN_TEXT
+        assert not ModerationFlag.objects.exists()
+    assert f"moderation of a reply failed (moderation backend timed out); failing {fail}" in (
+        d.logs()
+    )

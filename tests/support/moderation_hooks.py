@@ -12,3 +12,10 @@ def refuse_shouting(text: str, kind: str) -> str | None:
 async def always_fails(text: str, kind: str) -> str | None:
     """An async check whose service is down."""
     raise ConnectionError("moderation backend unreachable")
+
+
+def fails_on_replies(text: str, kind: str) -> str | None:
+    """Passes every message; its service fails on every reply."""
+    if kind == "reply":
+        raise TimeoutError("moderation backend timed out")
+    return None
