@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from chat.apiutil import ApiError
 from chat.models import Conversation, Message, UsageRecord, UserLimits
-from chat.quota import check_quota
+from chat.quota import check_quota, daily_allowance
 
 
 def check_can_start_reply(user: User) -> None:
@@ -49,7 +49,7 @@ def check_can_start_reply(user: User) -> None:
             _("You have sent %(n)d messages in the last minute; wait a moment.") % {"n": recent},
             status=429,
         )
-    check_quota(user)
+    check_quota(user, daily_allowance(user, override, loaded=True))
 
 
 def check_can_create_conversation(user: User) -> None:

@@ -48,14 +48,19 @@ class Quota:
         }
 
 
-def daily_allowance(user: Any) -> int:
-    override = UserLimits.objects.filter(user=user).values_list("daily_tokens", flat=True).first()
-    return int(settings.CHAT_DAILY_TOKENS if override is None else override)
+def daily_allowance(user: Any, override: UserLimits | None = None, *, loaded: bool = False) -> int:
+    """The user's daily tokens (0: no limit). `loaded`: `override` is their UserLimits row as
+    already read (None if they have none), which saves a query."""
+    if not loaded:
+        override = UserLimits.objects.filter(user=user).first()
+    value = override.daily_tokens if override is not None else None
+    return int(settings.CHAT_DAILY_TOKENS if value is None else value)
 
 
-def quota_for(user: Any) -> Quota | None:
+def quota_for(user: Any, allowance: int | None = None) -> Quota | None:
     """The user's quota today, or None when they have no limit. Sync."""
-    allowance = daily_allowance(user)
+    if allowance is None:
+        allowance = daily_allowance(user)
     if allowance == 0:
         return None
     today = timezone.localdate()
@@ -63,9 +68,9 @@ def quota_for(user: Any) -> Quota | None:
     return Quota(allowance, used, start_of_day(today + timedelta(days=1)))
 
 
-def check_quota(user: Any) -> None:
-    """Raise ApiError(429) when the user has spent today's tokens. Sync."""
-    quota = quota_for(user)
+def check_quota(user: Any, allowance: int) -> None:
+    """Raise ApiError(429) when the user has spent today's `allowance` of tokens. Sync."""
+    quota = quota_for(user, allowance)
     if quota is None or quota.remaining > 0:
         return
     local = timezone.localtime(quota.resets_at)
