@@ -113,7 +113,8 @@ def test_a_failing_service_ends_the_reply_or_lets_it_through_as_set(
         assert saved.content == ""
         assert saved.retryable
         flag = ModerationFlag.objects.get(message=saved)
-        assert flag.service_failed and flag.text == CLEAN_TEXT
+        # Stopped at the first batch that could not be checked, or at the end.
+        assert flag.service_failed and flag.text and CLEAN_TEXT.startswith(flag.text)
     else:
         assert saved.content == CLEAN_TEXT
         assert not ModerationFlag.objects.exists()
