@@ -206,3 +206,9 @@ def test_a_user_links_to_their_conversations_usage_and_limits(
 def test_the_admin_is_for_staff_only(auth_client: Client, conversation: Conversation) -> None:
     r = auth_client.get(f"/admin/chat/conversation/{conversation.pk}/change/")
     assert r.status_code == 302
+
+
+def test_the_limits_link_opens_the_form_for_that_user(admin_client: Client, user: User) -> None:
+    html = admin_client.get(f"/admin/chat/userlimits/add/?user={user.pk}").content.decode()
+    assert re.search(rf'<option value="{user.pk}" selected>alice</option>', html)
+    assert 'name="daily_tokens"' in html
