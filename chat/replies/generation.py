@@ -12,7 +12,10 @@ any browser connection. These loops cooperate:
   together are coalesced, a lone delta is never held back;
 - with a shared layer only, the control loop answers other processes on the reply's own
   channel: `reply.sync` (send me what I missed after sequence n) and `reply.stop` (in this
-  process, a stop comes through the feed).
+  process, a stop comes through the feed);
+- with the moderation hook on (CHAT_MODERATION), the review checks the text in batches
+  (chat/replies/review.py); a hit stops the pump like Stop does, and the reply ends as
+  moderated, saved without its text.
 
 The partial text is checkpointed at most once per CHAT_CHECKPOINT_INTERVAL, with the other
 replies of the process (chat/replies/checkpoints.py), and the final text is rendered and saved
