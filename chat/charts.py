@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 64, 8, 10, 28  # room for the axis labels
+WIDTH, HEIGHT = 520, 200  # drawn at about this size: labels stay legible
+LEFT, RIGHT, TOP, BOTTOM = 64, 20, 10, 28  # room for the axis labels (the last one centred on its bar)
 
 Number = int | float | Decimal
 
