@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 WIDTH, HEIGHT = 520, 200  # drawn at about this size: labels stay legible
-LEFT, RIGHT, TOP, BOTTOM = 64, 20, 10, 28  # room for the axis labels (the last one centred on its bar)
+LEFT, RIGHT, TOP, BOTTOM = 64, 20, 10, 28  # room for the axis labels, the last one centred
 
 Number = int | float | Decimal
 
