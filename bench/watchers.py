@@ -39,8 +39,11 @@ async def one(
     return reply, record
 
 
-async def burst(ports: tuple[int, int], session: str, args: argparse.Namespace) -> list[float]:
-    """All replies at once; returns (end received - saved) per reply, inf for no `end`."""
+async def burst(
+    ports: tuple[int, int], session: str, args: argparse.Namespace
+) -> tuple[list[float], int]:
+    """All replies at once; returns (end received - saved) per reply, inf for no `end`, and
+    how many watchers had to reconnect."""
     from chat.models import Message
 
     conversations = [h.new_conversation(session, site.MODEL) for _ in range(args.replies)]
@@ -60,11 +63,12 @@ async def burst(ports: tuple[int, int], session: str, args: argparse.Namespace) 
             delays.append(record.end_at - message.updated_at.timestamp())
     if unfinished:
         print(f"  {unfinished} replies never finished in the database", flush=True)
+    reconnected = sum(1 for _, record in results if len(record.opened) > 1)
     statuses: dict[str, int] = {}
     for m in saved.values():
         statuses[m.status] = statuses.get(m.status, 0) + 1
     print(f"  statuses: {statuses}", flush=True)
-    return delays
+    return delays, reconnected
 
 
 def summary(delays: list[float], grace: float) -> dict[str, object]:
@@ -78,6 +82,7 @@ def summary(delays: list[float], grace: float) -> dict[str, object]:
         "delay_p99_s": h.percentile(heard, 99),
         "delay_max_s": max(heard, default=float("nan")),
         "over_5_s": sum(1 for d in heard if d > 5),
+        "late_s": sorted(round(d, 1) for d in delays if d > 5),  # inf: no `end` at all
     }
 
 
@@ -99,8 +104,9 @@ async def run_once(
         for port in (port_a, port_b):  # each process starts its background tasks
             await h.page_load(port, session)
         load = h.MachineLoad([a.pid, b.pid, upstream.pid])
-        delays = await burst((port_a, port_b), session, args)
+        delays, reconnected = await burst((port_a, port_b), session, args)
         result = summary(delays, args.grace)
+        result["reconnected"] = reconnected
         result["others_cores"] = round(load.others(), 2)
         result["loadavg"] = h.loadavg()
     finally:
