@@ -112,30 +112,33 @@ async def attack_round(
     quiet = [await h.page_load(port, b_session) for _ in range(10)]
     tokens = int(args.victim_seconds * 10)
     b_conv = h.new_conversation(b_session, site.MODEL)
-    a_conv = h.new_conversation(a_session, "demo")
+    a_convs = [h.new_conversation(a_session, "demo") for _ in range(args.copies)]
     b_reply, b_path = await h.send_message(
         port, b_session, b_conv, json.dumps({"tokens": tokens, "delay_ms": 100})
     )
-    b_watch, a_watch = h.Watch(), h.Watch()
+    b_watch, a_watches = h.Watch(), [h.Watch() for _ in a_convs]
     b_task = asyncio.create_task(
-        h.watch(port, b_session, b_path, b_watch, args.victim_seconds + 180)
+        h.watch(port, b_session, b_path, b_watch, args.victim_seconds + 600)
     )
     await asyncio.sleep(2.0)
     load = h.MachineLoad(pids)
     sent = time.time()
-    a_reply, a_path = await h.send_message(port, a_session, a_conv, build(attack))
-    a_task = asyncio.create_task(
-        h.watch(port, a_session, a_path, a_watch, args.victim_seconds + 180)
-    )
+    sends = [h.send_message(port, a_session, c, build(attack)) for c in a_convs]
+    a_replies = await asyncio.gather(*sends)
+    a_tasks = [
+        asyncio.create_task(h.watch(port, a_session, path, w, args.victim_seconds + 600))
+        for (_, path), w in zip(a_replies, a_watches, strict=True)
+    ]
     loads: list[float] = []
     start = time.monotonic()
     for i in range(args.loads):
         await asyncio.sleep(max(0.0, start + i * args.interval - time.monotonic()))
         loads.append(await asyncio.wait_for(h.page_load(port, b_session), 300))
-    await asyncio.gather(a_task, b_task)
+    await asyncio.gather(b_task, *a_tasks)
     others = load.others()
     b_saved = Message.objects.get(pk=b_reply)
-    a_saved = Message.objects.get(pk=a_reply)
+    a_saved = list(Message.objects.filter(pk__in=[r for r, _ in a_replies]))
+    a_ends = [w.end_at - sent for w in a_watches if w.end_at is not None]
     b_end = b_watch.end or {}
     exact = (
         b_end.get("status") == "complete"
@@ -151,9 +154,9 @@ async def attack_round(
         "load_median_ms": h.percentile(loads, 50) * 1000,
         "load_p90_ms": h.percentile(loads, 90) * 1000,
         "load_max_ms": max(loads) * 1000,
-        "attacker_status": a_saved.status,
-        "attacker_end_s": None if a_watch.end_at is None else a_watch.end_at - sent,
-        "attacker_plain_text": a_saved.html.startswith('<div class="plain-text">'),
+        "attacker_statuses": sorted(m.status for m in a_saved),
+        "attacker_last_end_s": max(a_ends, default=None),
+        "attacker_plain_text": sum(m.html.startswith('<div class="plain-text">') for m in a_saved),
         "others_cores": round(others, 2),
     }
 
@@ -183,6 +186,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--shapes", nargs="+", default=RENDER_SHAPES, help="shapes to render")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per render")
     p.add_argument("--attacks", nargs="+", default=ATTACKS, help="shapes user A sends")
+    p.add_argument("--copies", type=int, default=4, help="messages A sends at once")
     p.add_argument("--victim-seconds", type=float, default=75.0, help="B's reply length")
     p.add_argument("--loads", type=int, default=30, help="B's page loads during the attack")
     p.add_argument("--interval", type=float, default=1.5, help="seconds between B's loads")
