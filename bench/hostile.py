@@ -15,7 +15,8 @@ user A sends the hostile text to the demo model, which quotes it back, so the re
 rendered is hostile. Meanwhile B loads the page (GET /) --loads times, one every --interval
 seconds. Reported: whether B's reply completed exactly (streamed text = `end` = database,
 every chunk once, in order) or became `interrupted`, B's page-load median and p90 (and before
-the attack), and how A's reply ended.
+the attack), and how A's replies ended (a reply with no `end` after --give-up seconds is
+reported with the status it still has).
 
 A shape is PATTERN*COUNT[+SUFFIX]; COUNT may be NKB (PATTERN repeated to N*1000 characters).
 """
@@ -118,7 +119,7 @@ async def attack_round(
     )
     b_watch, a_watches = h.Watch(), [h.Watch() for _ in a_convs]
     b_task = asyncio.create_task(
-        h.watch(port, b_session, b_path, b_watch, args.victim_seconds + 600)
+        h.watch(port, b_session, b_path, b_watch, args.victim_seconds + args.give_up)
     )
     await asyncio.sleep(2.0)
     load = h.MachineLoad(pids)
@@ -126,7 +127,7 @@ async def attack_round(
     sends = [h.send_message(port, a_session, c, build(attack)) for c in a_convs]
     a_replies = await asyncio.gather(*sends)
     a_tasks = [
-        asyncio.create_task(h.watch(port, a_session, path, w, args.victim_seconds + 600))
+        asyncio.create_task(h.watch(port, a_session, path, w, args.give_up))
         for (_, path), w in zip(a_replies, a_watches, strict=True)
     ]
     loads: list[float] = []
@@ -156,6 +157,7 @@ async def attack_round(
         "load_max_ms": max(loads) * 1000,
         "attacker_statuses": sorted(m.status for m in a_saved),
         "attacker_last_end_s": max(a_ends, default=None),
+        "attacker_no_end": sum(w.end is None for w in a_watches),
         "attacker_plain_text": sum(m.html.startswith('<div class="plain-text">') for m in a_saved),
         "others_cores": round(others, 2),
     }
@@ -188,6 +190,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--attacks", nargs="+", default=ATTACKS, help="shapes user A sends")
     p.add_argument("--copies", type=int, default=4, help="messages A sends at once")
     p.add_argument("--victim-seconds", type=float, default=75.0, help="B's reply length")
+    p.add_argument(
+        "--give-up", type=float, default=300.0, help="seconds to wait for A's replies to end"
+    )
     p.add_argument("--loads", type=int, default=30, help="B's page loads during the attack")
     p.add_argument("--interval", type=float, default=1.5, help="seconds between B's loads")
     p.add_argument(
