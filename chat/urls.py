@@ -28,6 +28,8 @@ urlpatterns = [
     path("api/conversations/<id:pk>", api.conversation, name="api-conversation"),
     path("api/conversations/<id:pk>/messages", api.messages, name="api-messages"),
     path("api/replies/<id:pk>/events", stream.reply_events, name="reply-events"),
+    path("api/events", stream.user_events, name="api-events"),
+    path("api/search", api.search, name="api-search"),
     path("api/replies/<id:pk>/stop", api.stop, name="api-stop"),
     path("api/replies/<id:pk>/regenerate", api.regenerate, name="api-regenerate"),
     re_path(r"^api/(?P<rest>.*)$", apiutil.not_found),

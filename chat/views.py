@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods
 from chat.access import get_conversation_for_user
 from chat.api import conversation_page
 from chat.forms import SignupForm
-from chat.models import Conversation
+from chat.models import Conversation, Message
 from chat.providers import ModelChoice, available_models, default_model
 from chat.replies.outcome import explanations
+from chat.tree import Tree
 
 
 def _model_groups(choices: list[ModelChoice]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -53,8 +54,28 @@ def ui_strings() -> dict[str, object]:
         "too_long": _("%(length)s / %(limit)s characters: the message is too long."),
         "counter": _("%(length)s / %(limit)s"),
         "tokens": _("%(count)s tokens"),
+        "retry": _("Retry"),
+        "regenerate": _("Regenerate"),
+        "edit": _("Edit"),
+        "cancel": _("Cancel"),
+        "send_edit": _("Send"),
+        "previous_version": _("Previous version"),
+        "next_version": _("Next version"),
+        "version": _("%(index)s / %(count)s"),
+        "context_cut": _(
+            "Earlier messages were not sent with the last reply: they no longer fit in the "
+            "model's context."
+        ),
         "explanations": explanations(),
     }
+
+
+def _branch(conv: Conversation) -> list[tuple[Message, str]]:
+    """The current branch, each message with its siblings' ids (for the ‹2/3› switcher)."""
+    tree = Tree.of(conv.pk)
+    path = tree.branch(conv.current_id)
+    rows = conv.messages.in_bulk(path)
+    return [(rows[pk], ",".join(map(str, tree.siblings(pk)))) for pk in path]
 
 
 def _chat_context(request: HttpRequest, conv: Conversation | None) -> dict[str, Any]:
@@ -62,7 +83,7 @@ def _chat_context(request: HttpRequest, conv: Conversation | None) -> dict[str, 
     page = conversation_page(request.user, None)
     return {
         "conversation": conv,
-        "messages": list(conv.messages.visible()) if conv else [],
+        "messages": _branch(conv) if conv else [],
         "model_groups": _model_groups(choices),
         "current_model": conv.model if conv else default_model(),
         "model_known": conv is None or any(c.id == conv.model for c in choices),

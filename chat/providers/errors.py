@@ -16,6 +16,7 @@ from typing import Literal
 #   rejected     the upstream refused the request as made (4xx)
 #   auth, quota  the credentials, or the account's credit
 #   blocked      the upstream refused the content
+#   context_length  the conversation is longer than the model's context
 #   config       nothing serves the model, or its address is not valid
 ErrorKind = Literal[
     "error",
@@ -28,6 +29,7 @@ ErrorKind = Literal[
     "auth",
     "quota",
     "blocked",
+    "context_length",
     "config",
 ]
 RETRYABLE_KINDS: frozenset[str] = frozenset(
@@ -125,4 +127,9 @@ def refusal_lead(provider: str, kind: ErrorKind) -> str:
         return f"The {provider} account's quota is exhausted; retrying will not help"
     if kind == "blocked":
         return f"{provider} refused the content"
+    if kind == "context_length":
+        return (
+            f"{provider} refused the conversation as longer than the model's context; "
+            "start a new conversation"
+        )
     return ""

@@ -48,6 +48,18 @@ QUOTA_CODES = frozenset(
 _QUOTA_WORDS = re.compile(
     r"quota|billing|credit balance|insufficient balance|余额不足|欠费", re.IGNORECASE
 )
+# What upstreams say when the prompt is longer than the model's context: OpenAI and vLLM
+# ("maximum context length is ..."; code context_length_exceeded), Anthropic ("prompt is too
+# long"), Gemini ("input token count ... exceeds the maximum"), llama.cpp ("exceeds the
+# available context size"), Qwen/DashScope ("Range of input length should be [1, n]"),
+# Ollama, DeepSeek and Moonshot in English or Chinese.
+CONTEXT_CODES = frozenset({"context_length_exceeded", "model_context_window_exceeded"})
+_CONTEXT_WORDS = re.compile(
+    r"context.{0,20}(length|window|size|limit)|prompt is too long|too many (input )?tokens"
+    r"|input token count|range of input length|exceeds? the max\w* (number of )?tokens"
+    r"|上下文|超过.{0,10}(长度|上限)",
+    re.IGNORECASE,
+)
 _RATE_WORDS = re.compile(r"rate.?limit|per min|requests per|tokens per|try again", re.IGNORECASE)
 
 
@@ -57,7 +69,11 @@ def error_kind(status: int, body: ErrorBody, retry_after: bool = False) -> Error
     kind: ErrorKind | None = body.kind or None
     if kind is None:
         quota_words = bool(_QUOTA_WORDS.search(body.message))
-        if body.code in QUOTA_CODES or status == 402:
+        if body.code in CONTEXT_CODES or (
+            status in (400, 413, 422) and _CONTEXT_WORDS.search(body.message)
+        ):
+            kind = "context_length"
+        elif body.code in QUOTA_CODES or status == 402:
             kind = "quota"
         elif status == 429:
             rate_words = bool(_RATE_WORDS.search(body.message))

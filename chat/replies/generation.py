@@ -29,7 +29,7 @@ from dataclasses import replace
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from chat.providers import resolve, timeouts
+from chat.providers import context_tokens, resolve, timeouts
 from chat.providers.base import (
     ChatRequest,
     Finish,
@@ -160,8 +160,11 @@ class Generation:
         reply = store.load_reply(self.reply_id)
         if reply is None:
             raise UpstreamError(outcome.REPLY_DELETED, "config")
-        request = store.history_request(reply, settings.CHAT_MAX_OUTPUT_TOKENS)
-        provider, model = resolve(reply.model or reply.conversation.model)
+        model_id = reply.model or reply.conversation.model
+        provider, model = resolve(model_id)
+        request, _fitted = store.history_request(
+            reply, settings.CHAT_MAX_OUTPUT_TOKENS, context_tokens(model_id)
+        )
         return provider, replace(request, model=model)
 
     def _first_token(self) -> None:
@@ -228,6 +231,8 @@ class Generation:
             reasoning=self.feed.reasoning_text(),
             error=verdict.error,
             error_kind=verdict.error_kind or "",
+            # As the upstream reported it (None when it did not): the site's estimate of what
+            # it sends (chat/context.py) only decides what fits, never passes for usage.
             input_tokens=self.usage.input_tokens,
             output_tokens=self.usage.output_tokens,
             finish_reason=verdict.finish.reason,

@@ -14,7 +14,10 @@ import {
   watchScroll,
 } from './messages.js';
 import { addSidebarItem, conversationTouched, wireSidebar } from './sidebar.js';
-import { retry, startStream, stop, UNFINISHED } from './stream.js';
+import { startStream, stop, UNFINISHED } from './stream.js';
+import { followUserEvents } from './follow.js';
+import { wireSearch } from './search.js';
+import { treeChanged, wireTree } from './tree.js';
 import { charCount, fmt } from './util.js';
 
 const SENTINEL = '987654321'; // the id placeholder in the data-url-* templates
@@ -57,6 +60,8 @@ function start(app) {
     titleSuffix: document.title.includes(' · ') ? document.title.split(' · ').pop() : '',
     conversationId: app.dataset.conversationId || '', // '' until the first message creates it
     activeStream: null, // the reply streaming in this conversation, if any (stream.js)
+    tree: null, // the page's copy of the conversation's tree of messages (tree.js)
+    follow: null, // the stream of changes made in the user's other tabs (follow.js)
     busy: false, // a send or retry request is in flight
     // Keeping the newest text in view (messages.js): `pinned` while the reader is at the
     // bottom, `queued` while a scroll waits for the next animation frame.
@@ -99,6 +104,7 @@ function start(app) {
       pinToBottom(page);
       conversationTouched(page, content);
       startStream(page, reply, sent.stream_url);
+      treeChanged(page);
     } catch (err) {
       showError(page, err.message); // the typed text stays in the textarea
     } finally {
@@ -115,8 +121,9 @@ function start(app) {
     const button = event.target.closest('button');
     if (!button) return;
     if (button.classList.contains('copy-button')) copyCode(page, button);
-    else if (button.classList.contains('retry-button')) retry(page, button.closest('.from-assistant'), button);
   });
+  wireTree(page); // versions: the switchers, Edit and Regenerate
+  followUserEvents(page);
 
   // A reply still being written when the page loaded continues where it is.
   for (const el of els.messages.querySelectorAll('.from-assistant')) {
@@ -129,5 +136,6 @@ function start(app) {
   updateRetryButtons(page);
   updateComposer(page);
   scrollToBottom(page);
+  wireSearch(page); // after the scroll: a search result scrolls to its message
   if (!page.activeStream) els.input.focus();
 }

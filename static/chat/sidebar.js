@@ -9,36 +9,43 @@ export function setTitle(page, title) {
   document.title = page.titleSuffix ? `${shown} · ${page.titleSuffix}` : shown;
 }
 
-function itemFor(page, id) {
+export function sidebarItem(page, id) {
   return page.els.list.querySelector(`.conversation-item[data-conversation-id="${CSS.escape(String(id))}"]`);
 }
 
-function setItemTitle(page, item, title) {
+export function setItemTitle(page, item, title) {
   item.dataset.title = title;
   item.querySelector('.conversation-link').textContent = title || page.strings.untitled;
 }
 
+// Adds the conversation's item unless it is there (another tab's event may have added it
+// first), and marks it current if it is this page's conversation.
 export function addSidebarItem(page, conv, { atTop }) {
   const { els } = page;
-  if (itemFor(page, conv.id)) return;
-  const item = clone('tpl-conversation-item');
-  item.dataset.conversationId = conv.id;
-  item.querySelector('.conversation-link').href = page.url('urlConversation', conv.id);
-  setItemTitle(page, item, conv.title || '');
+  let item = sidebarItem(page, conv.id);
+  if (!item) {
+    item = clone('tpl-conversation-item');
+    item.dataset.conversationId = conv.id;
+    item.querySelector('.conversation-link').href = page.url('urlConversation', conv.id);
+    setItemTitle(page, item, conv.title || '');
+    if (atTop) els.list.prepend(item);
+    else els.list.append(item);
+  }
   if (String(conv.id) === page.conversationId) {
-    for (const other of els.list.querySelectorAll('.is-current')) other.classList.remove('is-current');
+    for (const other of els.list.querySelectorAll('.is-current')) {
+      other.classList.remove('is-current');
+      other.querySelector('.conversation-link').removeAttribute('aria-current');
+    }
     item.classList.add('is-current');
     item.querySelector('.conversation-link').setAttribute('aria-current', 'page');
   }
-  if (atTop) els.list.prepend(item);
-  else els.list.append(item);
   els.sidebarEmpty.hidden = true;
 }
 
 // A new message moves the conversation to the top, and names it if it had no name (the
 // server does the same: the first 60 characters of the first message, spaces collapsed).
 export function conversationTouched(page, content) {
-  const item = itemFor(page, page.conversationId);
+  const item = sidebarItem(page, page.conversationId);
   if (!item) return;
   page.els.list.prepend(item);
   if (!item.dataset.title && content) {

@@ -1,8 +1,7 @@
 // A reply's life on the page: its EventSource (open, delta, snapshot, end, error), reconnects,
-// and the Stop and Retry calls.
-import { hideError, showError, updateComposer } from './composer.js';
-import { following, renderFinished, replyElement, updateRetryButtons } from './messages.js';
-import { conversationTouched } from './sidebar.js';
+// and the Stop call.
+import { showError, updateComposer } from './composer.js';
+import { following, renderFinished, updateRetryButtons } from './messages.js';
 
 export const UNFINISHED = new Set(['pending', 'streaming']);
 
@@ -144,26 +143,5 @@ export async function stop(page) {
     showError(page, err.message);
   } finally {
     page.els.stop.disabled = false;
-  }
-}
-
-export async function retry(page, el, button) {
-  if (page.activeStream || page.busy) return;
-  button.disabled = true;
-  page.busy = true;
-  hideError(page);
-  updateComposer(page);
-  try {
-    const res = await page.api('POST', page.url('urlApiRegenerate', el.dataset.messageId));
-    const fresh = replyElement(res.reply);
-    el.replaceWith(fresh);
-    conversationTouched(page, '');
-    startStream(page, fresh, res.stream_url);
-  } catch (err) {
-    showError(page, err.message);
-    button.disabled = false;
-  } finally {
-    page.busy = false;
-    updateComposer(page);
   }
 }

@@ -1,0 +1,20 @@
+from typing import Any
+
+from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
+
+
+def _search_index(using: str = "default", **kwargs: Any) -> None:
+    from chat.search import ensure_sqlite_index
+
+    ensure_sqlite_index(connections[using])
+
+
+class ChatConfig(AppConfig):
+    name = "chat"
+
+    def ready(self) -> None:
+        # SQLite's search table and its triggers, made again after any migration that
+        # rebuilt chat_message (chat/search.py).
+        post_migrate.connect(_search_index, sender=self)
