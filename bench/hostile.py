@@ -13,11 +13,11 @@ The site: one daphne on SQLite (bench/site.py's environment, the demo model and 
 upstream). User B's reply (from the fake upstream, --victim-seconds long) is streaming when
 user A sends the hostile text to the demo model --copies times at once (4: the threads the
 site had for replies' database work before the hardening); the demo model quotes it back, so
-the replies that are rendered are hostile. Meanwhile B loads the page (GET /) --loads
-times, one every --interval seconds. Reported: whether B's reply completed exactly (streamed text = `end` = database,
-every chunk once, in order) or became `interrupted`, B's page-load median and p90 (and before
-the attack), and how A's replies ended (a reply with no `end` after --give-up seconds is
-reported with the status it still has).
+the replies that are rendered are hostile. Meanwhile B loads the page (GET /) --loads times,
+one every --interval seconds. Reported: whether B's reply completed exactly (streamed text =
+`end` = database, every chunk once, in order) or became `interrupted`, B's page-load median
+and p90 (and before the attack), and how A's replies ended (a reply with no `end` after
+--give-up seconds is reported with the status it still has).
 
 A shape is PATTERN*COUNT[+SUFFIX]; COUNT may be NKB (PATTERN repeated to N*1000 characters).
 """
