@@ -1,6 +1,12 @@
-"""Export: one conversation as Markdown (its current branch, for reading) or as this site's
-JSON (every message of every branch, for import here), and all of a user's conversations as a
-JSON list of the same. The JSON is what chat/importing.py reads back."""
+"""Export (DESIGN.md, "Finding and moving conversations"): a conversation as JSON, the single
+export of GET /api/conversations/<id>/export?format=json (several conversations are a list of
+them: GET /api/export, and the admin's download), or as Markdown for reading.
+
+The JSON is the conversation's fields as the API gives them, with the id of its current
+message, and every message oldest first with the API's message fields (`parent` and
+`siblings` make the tree: every branch is there, not only the current one), under a format
+name and version an importer can check (chat/importing.py reads it back).
+"""
 
 from __future__ import annotations
 
@@ -9,46 +15,30 @@ from typing import Any
 from django.utils import timezone
 
 from chat.models import Conversation, Message
+from chat.replies import store
 from chat.tree import Tree
 
-FORMAT = "chat-site-conversation/1"
+FORMAT = "chat-site-conversation"
+VERSION = 1
 
 
-def _message(m: Message) -> dict[str, object]:
-    return {
-        "id": m.pk,
-        "parent": m.parent_id,
-        "role": m.role,
-        "content": m.content,
-        "reasoning": m.reasoning,
-        "status": m.status,
-        "error": m.error,
-        "model": m.model,
-        "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
-        "finish_reason": m.finish_reason,
-        "created_at": m.created_at.isoformat(),
-    }
+def conversation_export(conv: Conversation) -> dict[str, Any]:
+    messages = list(conv.messages.all())  # Meta: oldest first
+    tree = Tree((m.pk, m.parent_id) for m in messages)
+    data: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+    data.update(store.conversation_dict(conv))
+    data["current"] = conv.current_id
+    data["messages"] = [store.message_dict(m, tree.siblings(m.pk)) for m in messages]
+    return data
 
 
-def conversation_json(conv: Conversation) -> dict[str, object]:
-    return {
-        "format": FORMAT,
-        "id": conv.pk,
-        "title": conv.title,
-        "model": conv.model,
-        "system_prompt": conv.system_prompt,
-        "created_at": conv.created_at.isoformat(),
-        "updated_at": conv.updated_at.isoformat(),
-        "current": conv.current_id,
-        "messages": [_message(m) for m in conv.messages.order_by("created_at", "id")],
-    }
+def conversations_export(convs: Any) -> list[dict[str, Any]]:
+    return [conversation_export(c) for c in convs.prefetch_related("messages")]
 
 
-def all_json(user: Any) -> list[dict[str, object]]:
-    return [
-        conversation_json(c)
-        for c in Conversation.objects.for_user(user).order_by("created_at", "id")
-    ]
+def all_of(user: Any) -> list[dict[str, Any]]:
+    """Every conversation of the user, oldest first."""
+    return conversations_export(Conversation.objects.for_user(user).order_by("created_at", "id"))
 
 
 def conversation_markdown(conv: Conversation) -> str:

@@ -44,13 +44,13 @@ def export_conversation(request: HttpRequest, user: Any, pk: int) -> HttpRespons
         )
     if kind != "json":
         raise ApiError(_("The format must be markdown or json."))
-    body = json.dumps(export.conversation_json(conv), ensure_ascii=False, indent=1)
+    body = json.dumps(export.conversation_export(conv), ensure_ascii=False, indent=1)
     return _download(body, "application/json", export.filename(conv, "json"))
 
 
 @api("GET")
 def export_all(request: HttpRequest, user: Any) -> HttpResponse:
-    body = json.dumps(export.all_json(user), ensure_ascii=False, indent=1)
+    body = json.dumps(export.all_of(user), ensure_ascii=False, indent=1)
     return _download(body, "application/json", "conversations.json")
 
 
