@@ -107,7 +107,7 @@ class Message(models.Model):
     error = models.TextField(_("error"), blank=True)
     error_kind = models.CharField(
         _("error kind"),
-        max_length=16,
+        max_length=32,
         blank=True,
         help_text=_("What failed (chat.providers.base.ErrorKind): decides whether Retry helps."),
     )
