@@ -218,6 +218,19 @@ def render_markdown(text: str, image_hosts: frozenset[str] = frozenset()) -> str
     return sanitize(_markdown_to_html(text, image_hosts))
 
 
+def page_rules(image_hosts: list[str]) -> dict[str, object]:
+    """The rules above, for the page's own renderer of a reply while it streams
+    (static/chat/markdown.js), so that both sanitize with the same allowlists."""
+    return {
+        "tags": sorted(ALLOWED_TAGS),
+        "attributes": {tag: sorted(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        "url_schemes": sorted(URL_SCHEMES),
+        "forced_attributes": FORCED_ATTRIBUTES,
+        "link_rel": LINK_REL,
+        "image_hosts": list(image_hosts),
+    }
+
+
 def plain_html(text: str) -> str:
     """A reply shown as escaped text, its line breaks kept: what a reply whose markdown could
     not be rendered in time gets instead."""

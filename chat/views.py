@@ -18,6 +18,7 @@ from chat.api import conversation_page
 from chat.forms import SignupForm
 from chat.models import Conversation
 from chat.providers import ModelChoice, available_models, default_model
+from chat.render import page_rules
 from chat.replies.outcome import explanations
 
 
@@ -69,6 +70,7 @@ def _chat_context(request: HttpRequest, conv: Conversation | None) -> dict[str, 
         "sidebar": page["conversations"],
         "sidebar_next": page["next"],
         "ui_strings": ui_strings(),
+        "render_rules": page_rules(settings.CHAT_IMAGE_HOSTS),
     }
 
 

@@ -2,6 +2,7 @@
 // and the Stop and Retry calls.
 import { hideError, showError, updateComposer } from './composer.js';
 import { following, renderFinished, replyElement, updateRetryButtons } from './messages.js';
+import { LiveView } from './live-view.js';
 import { conversationTouched } from './sidebar.js';
 
 export const UNFINISHED = new Set(['pending', 'streaming']);
@@ -15,7 +16,7 @@ export function startStream(page, el, streamUrl) {
     body,
     url: streamUrl,
     source: null,
-    node: null, // the text node that deltas extend
+    live: null, // the formatted view that deltas extend (live-view.js)
     done: false,
     attempts: 0,
     lastEventId: '',
@@ -25,8 +26,9 @@ export function startStream(page, el, streamUrl) {
   el.classList.add('is-streaming');
   el.dataset.status = el.dataset.status || 'streaming';
   body.classList.add('is-live');
-  body.textContent = body.textContent; // one plain text node, whatever was there
-  stream.node = body.firstChild;
+  const shown = body.textContent; // the text so far, as the server sent it with the page
+  stream.live = new LiveView(body);
+  stream.live.append(shown);
   page.activeStream = stream;
   updateRetryButtons(page);
   updateComposer(page);
@@ -85,17 +87,10 @@ function connect(page, stream) {
 
 function showText(stream, d, replace) {
   if (replace) {
-    stream.body.textContent = '';
-    stream.node = null;
+    stream.live.replace('');
     stream.el.querySelector('.thinking-text').textContent = '';
   }
-  if (d.text) {
-    if (!stream.node || stream.node.parentNode !== stream.body) {
-      stream.node = document.createTextNode('');
-      stream.body.append(stream.node);
-    }
-    stream.node.appendData(d.text); // text, never HTML
-  }
+  stream.live.append(d.text || ''); // markdown, sanitized as the server does (markdown.js)
   if (d.reasoning) {
     const thinking = stream.el.querySelector('.thinking');
     thinking.hidden = false;
@@ -125,6 +120,7 @@ function finish(page, stream, m) {
   clearTimeout(stream.retryTimer);
   clearTimeout(stream.reconnectTimer);
   if (stream.source) stream.source.close();
+  stream.live.stop(); // the server's HTML replaces the live view
   following(page, () => renderFinished(page, stream.el, m));
   if (page.activeStream === stream) {
     page.activeStream = null;

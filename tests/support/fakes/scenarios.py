@@ -8,12 +8,14 @@ from tests.support.fakes.completions_scenarios import SCENARIOS as COMPLETIONS
 from tests.support.fakes.gemini_scenarios import SCENARIOS as GEMINI
 from tests.support.fakes.openai_scenarios import SCENARIOS as OPENAI
 from tests.support.fakes.openai_transcripts import TRANSCRIPTS as OPENAI_TRANSCRIPTS
+from tests.support.fakes.page_scenarios import SCENARIOS as PAGE
 
 # One dict per environment source served by the fake HTTP upstream. Names are unique across
 # sources (one server serves them all). Spark speaks WebSocket: see spark_scenarios.
 BY_SOURCE: dict[str, dict[str, object]] = {
     "OPENAI_MODELS": {
         **OPENAI,
+        **PAGE,
         **{name: scenario for name, (scenario, _) in OPENAI_TRANSCRIPTS.items()},
         **{name: scenario for name, (scenario, _) in COMPAT.items()},
     },
