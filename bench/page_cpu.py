@@ -18,7 +18,7 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import CDPSession, sync_playwright
 
 from chat.providers.demo import tokenize
 from chat.render import page_rules
@@ -66,9 +66,7 @@ class Handler(SimpleHTTPRequestHandler):
 
 
 def measure(tokens: list[str], mode: str, repeat: int) -> dict[str, float]:
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(ROOT))
-    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(ROOT)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/bench/page/index.html"
     task_ms: list[float] = []
@@ -82,7 +80,7 @@ def measure(tokens: list[str], mode: str, repeat: int) -> dict[str, float]:
             cdp = page.context.new_cdp_session(page)
             cdp.send("Performance.enable")
 
-            def metrics() -> dict[str, float]:
+            def metrics(cdp: CDPSession = cdp) -> dict[str, float]:
                 got = cdp.send("Performance.getMetrics")["metrics"]
                 return {m["name"]: m["value"] for m in got}
 

@@ -54,6 +54,8 @@ def ui_strings() -> dict[str, object]:
         "too_long": _("%(length)s / %(limit)s characters: the message is too long."),
         "counter": _("%(length)s / %(limit)s"),
         "tokens": _("%(count)s tokens"),
+        "placeholder_touch": _("Write a message…"),
+        "hint_touch": _("Pick a model, write a message and tap Send."),
         "explanations": explanations(),
     }
 

@@ -2,6 +2,7 @@
 // on #chat-app and from the #chat-strings JSON block; everything else goes through /api/.
 // This entry builds the page's state, sends messages and wires events to the other modules.
 import { createApi } from './api.js';
+import { wireDrawer } from './drawer.js';
 import { hideError, showError, updateComposer, wireComposer } from './composer.js';
 import {
   addCopyButtons,
@@ -15,6 +16,7 @@ import {
 } from './messages.js';
 import { addSidebarItem, conversationTouched, wireSidebar } from './sidebar.js';
 import { retry, startStream, stop, UNFINISHED } from './stream.js';
+import { adaptHints } from './touch.js';
 import { charCount, fmt } from './util.js';
 
 const SENTINEL = '987654321'; // the id placeholder in the data-url-* templates
@@ -109,6 +111,8 @@ function start(app) {
   }
 
   watchScroll(page);
+  wireDrawer(app);
+  adaptHints(page);
   wireComposer(page, { send, stop: () => stop(page) });
   wireSidebar(page);
   els.messages.addEventListener('click', (event) => {

@@ -1,5 +1,6 @@
 // The composer and what the next message is sent with: its text, the model and the system
 // prompt; and the error line under it that the other parts of the page report to.
+import { enterSends } from './touch.js';
 import { charCount, fmt } from './util.js';
 
 export function showError(page, message) {
@@ -78,7 +79,8 @@ export function wireComposer(page, { send, stop }) {
   });
   els.input.addEventListener('keydown', (event) => {
     // Enter sends; Shift+Enter is a newline; Enter that confirms an IME composition is neither.
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+    // On a touch screen Enter is a newline, and the Send button sends (touch.js).
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229 && enterSends()) {
       event.preventDefault();
       send();
     }

@@ -56,11 +56,7 @@ def csp_refusals() -> list[str]:
     return []
 
 
-@pytest.fixture
-def page(page: Page, csp_refusals: list[str], request: pytest.FixtureRequest) -> Iterator[Page]:
-    """pytest-playwright's page, recording what its event streams bring (RECORD_STREAMS), and
-    failing the test if the page broke its Content-Security-Policy (each such refusal is a
-    console error from Chromium)."""
+def _watched(page: Page, csp_refusals: list[str]) -> Page:
     page.set_default_timeout(15_000)
     page.add_init_script(RECORD_STREAMS)
     page.on(
@@ -69,6 +65,32 @@ def page(page: Page, csp_refusals: list[str], request: pytest.FixtureRequest) ->
             csp_refusals.append(message.text) if "Content Security Policy" in message.text else None
         ),
     )
-    yield page
+    return page
+
+
+def _check_csp(csp_refusals: list[str], request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("csp_refusals_expected") is None:
         assert csp_refusals == [], f"the page broke its Content-Security-Policy: {csp_refusals}"
+
+
+@pytest.fixture
+def page(page: Page, csp_refusals: list[str], request: pytest.FixtureRequest) -> Iterator[Page]:
+    """pytest-playwright's page, recording what its event streams bring (RECORD_STREAMS), and
+    failing the test if the page broke its Content-Security-Policy (each such refusal is a
+    console error from Chromium)."""
+    yield _watched(page, csp_refusals)
+    _check_csp(csp_refusals, request)
+
+
+@pytest.fixture
+def phone_page(
+    browser: Browser, csp_refusals: list[str], request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    """A page as on a phone: 390x844, a touch screen (`pointer: coarse`), mobile viewport
+    rules; watched as `page` is."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    yield _watched(context.new_page(), csp_refusals)
+    context.close()
+    _check_csp(csp_refusals, request)
