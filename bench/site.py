@@ -174,7 +174,10 @@ def site_env(
             "OPENAI_BASE_URL": f"http://127.0.0.1:{upstream_port}/v1",
             "OPENAI_MODELS": "bench",
             "CHAT_MAX_CONCURRENT_REPLIES": "5000",
+            # One user drives every stream: the per-user limits would refuse most of them.
             "CHAT_MESSAGES_PER_MINUTE": "100000",
+            "CHAT_CONVERSATIONS_PER_MINUTE": "100000",
+            "CHAT_MAX_STREAMS_PER_USER": "100000",
             "CHAT_FIRST_BYTE_TIMEOUT": "600",
             "CHAT_IDLE_TIMEOUT": "600",
             "CHAT_LOG_LEVEL": "WARNING",

@@ -94,6 +94,9 @@ def _print_level(name: str, n: int, level: dict[str, Any]) -> None:
         f"CPU {level['server_cpu_ms_per_delta']:.3f} ms/delta",
         flush=True,
     )
+    if level.get("errors"):
+        errors = level["errors"]
+        print(f"       {len(errors)}+ failed streams, e.g. {errors[0]}", flush=True)
 
 
 def quiet(lineup: Lineup, args: argparse.Namespace) -> None:
