@@ -16,7 +16,8 @@ import {
 } from './messages.js';
 import { addSidebarItem, conversationTouched, wireSidebar } from './sidebar.js';
 import { retry, startStream, stop, UNFINISHED } from './stream.js';
-import { adaptHints } from './touch.js';
+import { keepFocus, wireShortcuts } from './shortcuts.js';
+import { adaptHints, enterSends } from './touch.js';
 import { charCount, fmt } from './util.js';
 
 const SENTINEL = '987654321'; // the id placeholder in the data-url-* templates
@@ -106,12 +107,13 @@ function start(app) {
     } finally {
       page.busy = false;
       updateComposer(page);
-      if (!page.activeStream) els.input.focus();
+      keepFocus(page);
     }
   }
 
   watchScroll(page);
   wireDrawer(app);
+  wireShortcuts(page, { stop: () => stop(page) });
   adaptHints(page);
   wireComposer(page, { send, stop: () => stop(page) });
   wireSidebar(page);
@@ -133,5 +135,6 @@ function start(app) {
   updateRetryButtons(page);
   updateComposer(page);
   scrollToBottom(page);
-  if (!page.activeStream) els.input.focus();
+  // Not on a touch screen: focus there would open the keyboard over the page.
+  if (enterSends()) els.input.focus();
 }

@@ -18,7 +18,7 @@ export function updateComposer(page) {
   const streaming = page.activeStream !== null;
   const length = charCount(els.input.value);
   const over = length > maxChars;
-  els.input.disabled = streaming || page.busy;
+  // The composer stays writable while a reply streams (shortcuts.js); only sending waits.
   els.send.disabled = streaming || page.busy || over || !els.input.value.trim();
   els.stop.hidden = !streaming;
   els.composer.classList.toggle('is-streaming', streaming);

@@ -3,6 +3,7 @@
 import { hideError, showError, updateComposer } from './composer.js';
 import { following, renderFinished, replyElement, updateRetryButtons } from './messages.js';
 import { LiveView } from './live-view.js';
+import { keepFocus } from './shortcuts.js';
 import { conversationTouched } from './sidebar.js';
 
 export const UNFINISHED = new Set(['pending', 'streaming']);
@@ -125,13 +126,13 @@ function finish(page, stream, m) {
   if (page.activeStream === stream) {
     page.activeStream = null;
     updateComposer(page);
-    page.els.input.focus();
+    keepFocus(page); // from a Stop button that is now hidden, say
   }
 }
 
 export async function stop(page) {
   const stream = page.activeStream;
-  if (!stream) return;
+  if (!stream || page.els.stop.disabled) return; // a stop already asked
   page.els.stop.disabled = true;
   try {
     const reply = await page.api('POST', page.url('urlApiStop', stream.el.dataset.messageId));
@@ -152,7 +153,8 @@ export async function retry(page, el, button) {
   try {
     const res = await page.api('POST', page.url('urlApiRegenerate', el.dataset.messageId));
     const fresh = replyElement(res.reply);
-    el.replaceWith(fresh);
+    el.replaceWith(fresh); // with the Retry button that had focus
+    page.els.input.focus({ preventScroll: true });
     conversationTouched(page, '');
     startStream(page, fresh, res.stream_url);
   } catch (err) {
