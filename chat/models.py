@@ -21,10 +21,22 @@ class ConversationQuerySet(models.QuerySet["Conversation"]):
 
 
 class Conversation(models.Model):
+    class TitleSource(models.TextChoices):
+        FIRST_MESSAGE = "first_message", _("the first message")
+        MODEL = "model", _("written by a model")
+        USER = "user", _("set by the user")
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
     title = models.CharField(_("title"), max_length=200, blank=True)
+    title_source = models.CharField(
+        _("title from"),
+        max_length=16,
+        choices=TitleSource.choices,
+        default=TitleSource.FIRST_MESSAGE,
+        help_text=_("A title the user set is never replaced by a written one."),
+    )
     model = models.CharField(
         _("model"), max_length=200, help_text=_("Model id as listed by /api/models.")
     )

@@ -45,6 +45,7 @@ def conversation_dict(c: Conversation) -> dict[str, object]:
     return {
         "id": c.pk,
         "title": c.title,
+        "title_source": c.title_source,
         "model": c.model,
         "system_prompt": c.system_prompt,
         "created_at": c.created_at.isoformat(),

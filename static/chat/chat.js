@@ -17,6 +17,7 @@ import {
 import { addSidebarItem, conversationTouched, wireSidebar } from './sidebar.js';
 import { retry, startStream, stop, UNFINISHED } from './stream.js';
 import { keepFocus, wireShortcuts } from './shortcuts.js';
+import { wireTitles } from './titles.js';
 import { adaptHints, enterSends } from './touch.js';
 import { charCount, fmt } from './util.js';
 
@@ -114,6 +115,7 @@ function start(app) {
   watchScroll(page);
   wireDrawer(app);
   wireShortcuts(page, { stop: () => stop(page) });
+  wireTitles(page);
   adaptHints(page);
   wireComposer(page, { send, stop: () => stop(page) });
   wireSidebar(page);

@@ -18,6 +18,14 @@ function setItemTitle(page, item, title) {
   item.querySelector('.conversation-link').textContent = title || page.strings.untitled;
 }
 
+// A conversation's new title, wherever the page shows it (its item, and the header and the
+// tab's title if it is the current one).
+export function showRenamed(page, id, title) {
+  const item = itemFor(page, id);
+  if (item) setItemTitle(page, item, title);
+  if (String(id) === page.conversationId) setTitle(page, title);
+}
+
 export function addSidebarItem(page, conv, { atTop }) {
   const { els } = page;
   if (itemFor(page, conv.id)) return;
@@ -71,8 +79,8 @@ async function rename(page, item, button) {
   button.disabled = true;
   try {
     const conv = await page.api('PATCH', page.url('urlApiConversation', item.dataset.conversationId), { title: title.trim() });
-    setItemTitle(page, item, conv.title);
-    if (String(conv.id) === page.conversationId) setTitle(page, conv.title);
+    showRenamed(page, conv.id, conv.title);
+    if (String(conv.id) === page.conversationId) page.app.dataset.titleSource = conv.title_source;
   } catch (err) {
     showError(page, err.message);
   } finally {

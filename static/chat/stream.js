@@ -123,6 +123,8 @@ function finish(page, stream, m) {
   if (stream.source) stream.source.close();
   stream.live.stop(); // the server's HTML replaces the live view
   following(page, () => renderFinished(page, stream.el, m));
+  // For the parts of the page that follow replies (titles.js, ...).
+  stream.el.dispatchEvent(new CustomEvent('reply-end', { bubbles: true, detail: m }));
   if (page.activeStream === stream) {
     page.activeStream = null;
     updateComposer(page);

@@ -168,6 +168,7 @@ def test_listing_shows_only_my_conversations_newest_first(
     assert set(body["conversations"][0]) == {
         "id",
         "title",
+        "title_source",
         "model",
         "system_prompt",
         "created_at",

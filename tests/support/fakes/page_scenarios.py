@@ -62,3 +62,18 @@ HOSTILE_TEXT = (
 )
 
 SCENARIOS["oa-hostile"] = _markdown_stream(HOSTILE_TEXT, size=7)
+
+
+def _title_stream(text: str, first_delay: float) -> Scenario:
+    scenario = _markdown_stream(text, size=4, quiet=0.0)
+    scenario.first_delay = first_delay
+    return scenario
+
+
+# Title models (chat/replies/titles.py): one that answers in markdown with a full stop, after
+# 1.5 s (slower than the reply's end), and one in Chinese.
+TITLE_SCENARIOS: dict[str, object] = {
+    "oa-title": _title_stream('## Title: "**Weekend plans.**"\nSecond line', 1.5),
+    "oa-title-zh": _title_stream("「周末计划」。", 0.3),
+}
+SCENARIOS.update(TITLE_SCENARIOS)
