@@ -203,7 +203,7 @@ def start_upstream(workdir: Path, port: int) -> Process:
 
 
 def start_daphne(env: dict[str, str], port: int, name: str = "daphne") -> Process:
-    args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    args = [sys.executable, "-m", "chatsite.serve", "-b", "127.0.0.1", "-p", str(port)]
     proc = Process(name, [*args, "chatsite.asgi:application"], env, SERVER_CPUS)
     proc.wait_port(port)
     return proc

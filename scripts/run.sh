@@ -7,4 +7,4 @@ scripts/setup.sh
 .venv/bin/python manage.py migrate --noinput
 echo "Open http://${HOST:-127.0.0.1}:${PORT:-8000}/ and sign up."
 echo "First administrator: .venv/bin/python manage.py createsuperuser"
-exec .venv/bin/daphne -b "${HOST:-127.0.0.1}" -p "${PORT:-8000}" chatsite.asgi:application
+exec .venv/bin/python -m chatsite.serve -b "${HOST:-127.0.0.1}" -p "${PORT:-8000}" chatsite.asgi:application

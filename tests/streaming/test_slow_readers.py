@@ -75,12 +75,15 @@ def read_events(sock: socket.socket, received: bytes) -> list[Event]:
 
 
 def stall_then_read(
-    writer: SiteClient, reader: SiteClient, stall_chars: int | None = None
+    writer: SiteClient,
+    reader: SiteClient,
+    stall_chars: int | None = None,
+    model: str = "openai:oa-flood",
 ) -> list[dict[str, object]]:
     """Ask through `writer`, watch through `reader` without reading until the reply's saved
     text has `stall_chars` characters (None: until the reply is saved); then read. Checks the
     text and the ids; returns the data of the events before `end`."""
-    reply, url = writer.ask("openai:oa-flood")
+    reply, url = writer.ask(model)
     sock, received = open_stalled_stream(reader, url)
     try:
         if stall_chars is None:  # the generation runs to its end while this reader reads nothing
@@ -122,14 +125,17 @@ def test_a_stalled_reader_in_another_process_catches_up_in_one_event(
 ) -> None:
     """Through Redis, a paused listener leaves the layer's messages queued; its channel fills
     (capacity 100 here) and drops the rest, and once it reads again (here while the reply is
-    still being written: at two thirds of its 3,000 chunks) the gap is caught up in one
-    event."""
+    still being written: at a third of its 3,000 chunks, which take 9 s) the gap is caught up
+    in one event. (A reply that ends while the reader stalls ends its stream with `end`, whose
+    content is the whole reply.)"""
     env = {"CHAT_CHANNEL_CAPACITY": "100"}
     session = login_session(live_user)
     writer = SiteClient(daphne_factory(env=env).url, session)
     reader = SiteClient(daphne_factory(env=env).url, session)
     try:
-        deltas = stall_then_read(writer, reader, stall_chars=2 * len(FLOOD_TEXT) // 3)
+        deltas = stall_then_read(
+            writer, reader, stall_chars=len(FLOOD_TEXT) // 3, model="openai:oa-flood-slow"
+        )
     finally:
         writer.close()
         reader.close()

@@ -42,7 +42,7 @@ class Daphne:
             [
                 sys.executable,
                 "-m",
-                "daphne",
+                "chatsite.serve",
                 "-b",
                 "127.0.0.1",
                 "-p",

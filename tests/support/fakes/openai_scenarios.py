@@ -263,3 +263,5 @@ SCENARIOS.update(
 FLOOD_PIECES = [f"{i:04d}:" + "流水不腐" * 15 + "\n" for i in range(3000)]
 FLOOD_TEXT = "".join(FLOOD_PIECES)
 SCENARIOS["oa-flood"] = _text_stream(FLOOD_PIECES, delay=0.001)
+# The same over about 9 s: still being written well after a reader's stall ends.
+SCENARIOS["oa-flood-slow"] = _text_stream(FLOOD_PIECES, delay=0.003)
