@@ -292,3 +292,25 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.model} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Preferences(models.Model):
+    """A user's choices about the site itself, kept on the server so that they follow the
+    user from browser to browser."""
+
+    class Theme(models.TextChoices):
+        SYSTEM = "system", _("as the system")
+        LIGHT = "light", _("light")
+        DARK = "dark", _("dark")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_preferences"
+    )
+    theme = models.CharField(_("theme"), max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
+
+    class Meta:
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)

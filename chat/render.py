@@ -81,8 +81,11 @@ URL_SCHEMES = {"http", "https", "mailto"}
 FORCED_ATTRIBUTES = {"img": {"referrerpolicy": "no-referrer", "loading": "lazy"}}
 LINK_REL = "noopener noreferrer nofollow"
 
-_EXTENSIONS = ["fenced_code", "tables", "sane_lists", "codehilite", "nl2br"]
+_EXTENSIONS = ["fenced_code", "tables", "sane_lists", "codehilite", "nl2br", "pymdownx.magiclink"]
 _EXTENSION_CONFIGS = {
+    # Bare http(s) and www. URLs and e-mail addresses become links, as marked's GFM autolinks
+    # make them in the page while a reply streams (static/chat/markdown.js).
+    "pymdownx.magiclink": {"hide_protocol": False, "repo_url_shortener": False},
     "codehilite": {"guess_lang": False, "css_class": "codehilite"},
     # `align` rather than the default inline style, which the sanitizer (rightly) drops.
     "tables": {"use_align_attribute": True},

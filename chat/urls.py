@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from chat import api, apiutil, stream, views
+from chat import api, apiutil, preferences, stream, views
 
 
 class IdConverter:
@@ -30,5 +30,6 @@ urlpatterns = [
     path("api/replies/<id:pk>/events", stream.reply_events, name="reply-events"),
     path("api/replies/<id:pk>/stop", api.stop, name="api-stop"),
     path("api/replies/<id:pk>/regenerate", api.regenerate, name="api-regenerate"),
+    path("api/preferences", preferences.preferences, name="api-preferences"),
     re_path(r"^api/(?P<rest>.*)$", apiutil.not_found),
 ]

@@ -45,6 +45,10 @@ def ui_strings() -> dict[str, object]:
         "copy": _("Copy"),
         "copied": _("Copied"),
         "copy_failed": _("Copy failed"),
+        "copy_message": _("Copy message"),
+        "jump_latest": _("Jump to the latest"),
+        "reply_finished": _("The reply is ready"),
+        "notify_denied": _("Notifications are blocked for this site in the browser."),
         "rename_prompt": _("New name for this conversation:"),
         "delete_confirm": _("Delete “%(title)s”? This cannot be undone."),
         "saved": _("Saved."),
@@ -60,18 +64,27 @@ def ui_strings() -> dict[str, object]:
     }
 
 
+def model_labels(choices: list[ModelChoice]) -> dict[str, str]:
+    """What the page calls each model: its label, not its id (`openai:gpt-4o` is `gpt-4o`)."""
+    return {c.id: _("Demo (offline)") if c.id == "demo" else c.label for c in choices}
+
+
 def _chat_context(request: HttpRequest, conv: Conversation | None) -> dict[str, Any]:
     choices = available_models()
     page = conversation_page(request.user, None)
+    labels = model_labels(choices)
+    messages = list(conv.messages.visible()) if conv else []
+    for m in messages:
+        m.model_label = labels.get(m.model, m.model)  # type: ignore[attr-defined]
     return {
         "conversation": conv,
-        "messages": list(conv.messages.visible()) if conv else [],
+        "messages": messages,
         "model_groups": _model_groups(choices),
         "current_model": conv.model if conv else default_model(),
         "model_known": conv is None or any(c.id == conv.model for c in choices),
         "sidebar": page["conversations"],
         "sidebar_next": page["next"],
-        "ui_strings": ui_strings(),
+        "ui_strings": {**ui_strings(), "model_labels": labels},
         "render_rules": page_rules(settings.CHAT_IMAGE_HOSTS),
     }
 

@@ -2,6 +2,7 @@
 // on #chat-app and from the #chat-strings JSON block; everything else goes through /api/.
 // This entry builds the page's state, sends messages and wires events to the other modules.
 import { createApi } from './api.js';
+import { wireAttention } from './attention.js';
 import { wireDrawer } from './drawer.js';
 import { hideError, showError, updateComposer, wireComposer } from './composer.js';
 import {
@@ -14,8 +15,9 @@ import {
   userMessage,
   watchScroll,
 } from './messages.js';
-import { addSidebarItem, conversationTouched, wireSidebar } from './sidebar.js';
+import { addSidebarItem, conversationTouched, setTitle, wireSidebar } from './sidebar.js';
 import { retry, startStream, stop, UNFINISHED } from './stream.js';
+import { wireMessageTools } from './message-tools.js';
 import { keepFocus, wireShortcuts } from './shortcuts.js';
 import { wireTitles } from './titles.js';
 import { adaptHints, enterSends } from './touch.js';
@@ -94,6 +96,7 @@ function start(app) {
         app.dataset.conversationId = page.conversationId;
         history.replaceState(null, '', page.url('urlConversation', sent.conversation.id));
         addSidebarItem(page, sent.conversation, { atTop: true });
+        setTitle(page, sent.conversation.title);
       }
       els.input.value = '';
       els.emptyState.hidden = true;
@@ -116,6 +119,8 @@ function start(app) {
   wireDrawer(app);
   wireShortcuts(page, { stop: () => stop(page) });
   wireTitles(page);
+  wireMessageTools(page);
+  wireAttention(page);
   adaptHints(page);
   wireComposer(page, { send, stop: () => stop(page) });
   wireSidebar(page);

@@ -6,7 +6,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserType, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    BrowserType,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, RECORD_STREAMS
 
@@ -83,14 +90,25 @@ def page(page: Page, csp_refusals: list[str], request: pytest.FixtureRequest) ->
 
 
 @pytest.fixture
-def phone_page(
+def make_page(
     browser: Browser, csp_refusals: list[str], request: pytest.FixtureRequest
-) -> Iterator[Page]:
+) -> Iterator[Callable[..., Page]]:
+    """Pages in browser contexts of their own (`make_page(timezone_id="Asia/Shanghai")`, any
+    of Playwright's context options), watched as `page` is."""
+    contexts: list[BrowserContext] = []
+
+    def make(**context_args: Any) -> Page:
+        contexts.append(browser.new_context(**context_args))
+        return _watched(contexts[-1].new_page(), csp_refusals)
+
+    yield make
+    for context in contexts:
+        context.close()
+    _check_csp(csp_refusals, request)
+
+
+@pytest.fixture
+def phone_page(make_page: Callable[..., Page]) -> Page:
     """A page as on a phone: 390x844, a touch screen (`pointer: coarse`), mobile viewport
     rules; watched as `page` is."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-    )
-    yield _watched(context.new_page(), csp_refusals)
-    context.close()
-    _check_csp(csp_refusals, request)
+    return make_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
