@@ -57,6 +57,9 @@ def ui_strings() -> dict[str, object]:
         "server_error": _("Something went wrong on the server (%(status)s)."),
         "too_long": _("%(length)s / %(limit)s characters: the message is too long."),
         "counter": _("%(length)s / %(limit)s"),
+        "system_prompt_too_long": _(
+            "The system prompt is too long: the limit is %(limit)s characters."
+        ),
         "tokens": _("%(count)s tokens"),
         "placeholder_touch": _("Write a message…"),
         "hint_touch": _("Pick a model, write a message and tap Send."),

@@ -19,6 +19,7 @@ import { addSidebarItem, conversationTouched, setTitle, wireSidebar } from './si
 import { retry, startStream, stop, UNFINISHED } from './stream.js';
 import { wireMessageTools } from './message-tools.js';
 import { keepFocus, wireShortcuts } from './shortcuts.js';
+import { wireSystemPromptCounter } from './system-prompt.js';
 import { wireTitles } from './titles.js';
 import { adaptHints, enterSends } from './touch.js';
 import { charCount, fmt } from './util.js';
@@ -75,7 +76,7 @@ function start(app) {
     const content = els.input.value;
     if (!content.trim() || page.busy || page.activeStream) return;
     if (charCount(content) > page.maxChars) {
-      showError(page, fmt(strings.too_long, { length: charCount(content), limit: page.maxChars }));
+      showError(page, fmt(strings.too_long, { length: charCount(content), limit: page.maxChars }), 'length');
       return;
     }
     page.busy = true;
@@ -123,6 +124,7 @@ function start(app) {
   wireAttention(page);
   adaptHints(page);
   wireComposer(page, { send, stop: () => stop(page) });
+  wireSystemPromptCounter(page); // after wireComposer: its input listener runs second
   wireSidebar(page);
   els.messages.addEventListener('click', (event) => {
     const button = event.target.closest('button');

@@ -3,14 +3,18 @@
 import { enterSends } from './touch.js';
 import { charCount, fmt } from './util.js';
 
-export function showError(page, message) {
+// `kind` says which check made the error ('length': the message is too long), so that
+// fixing that clears it.
+export function showError(page, message, kind = '') {
   page.els.error.textContent = message;
+  page.els.error.dataset.kind = kind;
   page.els.error.hidden = false;
 }
 
 export function hideError(page) {
   page.els.error.hidden = true;
   page.els.error.textContent = '';
+  page.els.error.dataset.kind = '';
 }
 
 export function updateComposer(page) {
@@ -22,14 +26,11 @@ export function updateComposer(page) {
   els.send.disabled = streaming || page.busy || over || !els.input.value.trim();
   els.stop.hidden = !streaming;
   els.composer.classList.toggle('is-streaming', streaming);
+  // The counter gives the numbers; the sentence saying the message is too long is the error
+  // line's, once, when the user tries to send it.
   els.counter.classList.toggle('is-over', over);
-  if (over) {
-    els.counter.textContent = fmt(strings.too_long, { length, limit: maxChars });
-  } else if (length > maxChars * 0.8) {
-    els.counter.textContent = fmt(strings.counter, { length, limit: maxChars });
-  } else {
-    els.counter.textContent = '';
-  }
+  els.counter.textContent = length > maxChars * 0.8 ? fmt(strings.counter, { length, limit: maxChars }) : '';
+  if (!over && els.error.dataset.kind === 'length') hideError(page);
 }
 
 async function changeModel(page) {
