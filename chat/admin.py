@@ -25,7 +25,7 @@ _MESSAGE_FIELDS = (
     "finish_reason",
     "first_token_ms",
     "duration_ms",
-    "superseded",
+    "parent",
     "created_at",
 )
 
@@ -123,6 +123,7 @@ class EndpointForm(forms.ModelForm[Endpoint]):
             "api_secret",
             "app_id",
             "model_names",
+            "context_tokens",
             "enabled",
         )
 

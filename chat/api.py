@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from chat import sending, user_events
 from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, api, json_body, text_field
 from chat.limits import check_can_create_conversation, check_can_start_reply
@@ -23,8 +23,10 @@ from chat.replies import store
 from chat.replies.generation import spawn
 from chat.replies.listener import request_stop
 from chat.replies.messages import new_worker_channel
+from chat.search import search as search_conversations
 from chat.server.process import in_request_thread
 from chat.server.process import state as process_state
+from chat.tree import Tree
 
 PAGE_SIZE = 30
 
@@ -105,13 +107,13 @@ async def conversations(request: HttpRequest, user: Any) -> JsonResponse:
         return JsonResponse(store.conversation_dict(conv), status=201)
     _refuse_when_draining()
     channel = await new_worker_channel()
-    conv, user_msg, reply = await in_request_thread(_start_conversation)(user, data, channel)
+    conv, question, reply = await in_request_thread(_start_conversation)(user, data, channel)
     spawn(reply.pk, channel)
     return JsonResponse(
         {
             "conversation": store.conversation_dict(conv),
-            "message": store.message_dict(user_msg),
-            "reply": store.message_dict(reply),
+            "message": store.message_dict(question, [question.pk]),
+            "reply": store.message_dict(reply, [reply.pk]),
             "stream_url": stream_url(reply),
         },
         status=202,
@@ -120,11 +122,12 @@ async def conversations(request: HttpRequest, user: Any) -> JsonResponse:
 
 @transaction.atomic
 def _create_conversation(user: Any, data: dict[str, Any]) -> Conversation:
-    _lock_user(user)
+    sending.lock_user(user)
     check_can_create_conversation(user)
     conv = Conversation(owner=user, model=default_model())
     _conversation_fields(data, conv)
     conv.save()
+    user_events.conversation_changed(conv)
     return conv
 
 
@@ -132,15 +135,15 @@ def _create_conversation(user: Any, data: dict[str, Any]) -> Conversation:
 def _start_conversation(
     user: Any, data: dict[str, Any], channel: str
 ) -> tuple[Conversation, Message, Message]:
-    _lock_user(user)
+    sending.lock_user(user)
     check_can_create_conversation(user)
     conv = Conversation(owner=user, model=default_model())
     _conversation_fields(data, conv)
     content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
-    _require_available(conv.model)
+    sending.require_available(conv.model)
     check_can_start_reply(user)
     conv.save()
-    user_msg, reply = store.create_exchange(conv, content, channel)
+    user_msg, reply = store.create_exchange(conv, content, channel, None)
     return conv, user_msg, reply
 
 
@@ -152,51 +155,26 @@ def conversation(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
         UsageRecord.objects.filter(conversation=conv, outcome__in=Message.UNFINISHED).update(
             outcome=Message.Status.STOPPED
         )
-        conv.delete()
+        pk = conv.pk
+        with transaction.atomic():
+            conv.delete()
+            user_events.conversation_deleted(user.pk, pk)
         return HttpResponse(status=204)
     if request.method == "PATCH":
-        _conversation_fields(json_body(request), conv)
-        conv.save()
-    data = store.conversation_dict(conv)
-    if request.method == "GET":
-        data["messages"] = [store.message_dict(m) for m in conv.messages.visible()]
-    return JsonResponse(data)
+        data = json_body(request)
+        _conversation_fields(data, conv)
+        if "current" in data:
+            sending.select_branch(conv, data["current"])
+        with transaction.atomic():
+            conv.save()
+            user_events.conversation_changed(conv)
+    answer = store.conversation_dict(conv)
+    answer["messages"] = sending.branch(conv)
+    return JsonResponse(answer)
 
 
-def _lock_user(user: Any) -> None:
-    """Serialise the start of one user's replies, up to the commit of the new rows: the
-    checks (no reply being written in the conversation, a retry only of the last reply, the
-    per-user limits) must not all pass for two requests sent at once. SQLite's IMMEDIATE
-    transactions serialise anyway (no statement needed); on PostgreSQL this row lock does."""
-    if connection.features.has_select_for_update:
-        get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
-
-
-@transaction.atomic
-def _start_exchange(
-    user: Any, pk: int, data: dict[str, Any], channel: str
-) -> tuple[Message, Message]:
-    _lock_user(user)
-    conv, content = _prepare_message(user, pk, data)
-    return store.create_exchange(conv, content, channel)
-
-
-def _prepare_message(user: Any, pk: int, data: dict[str, Any]) -> tuple[Conversation, str]:
-    conv = get_conversation_for_user(user, pk)
-    content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
-    _require_available(conv.model)
-    if conv.messages.unfinished().exists():
-        raise ApiError(_("A reply is still being written in this conversation."), status=409)
-    check_can_start_reply(user)
-    return conv, content
-
-
-def _require_available(model: str) -> None:
-    if not model_exists(model):
-        # The same sentence as chat.providers.errors.MODEL_UNAVAILABLE, translated.
-        raise ApiError(
-            _("The model “%(model)s” is not available; pick another one.") % {"model": model}
-        )
+def _all_messages(user: Any, pk: int) -> dict[str, object]:
+    return {"messages": sending.all_messages(get_conversation_for_user(user, pk))}
 
 
 def _refuse_when_draining() -> None:
@@ -204,56 +182,46 @@ def _refuse_when_draining() -> None:
         raise ApiError(_("The server is restarting; send your message again in a moment."), 503)
 
 
-@api("POST")
+@api("GET", "POST")
 async def messages(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
+    """GET: every message of every branch, oldest first (what the page switches between).
+    POST: a message, continuing the current branch or (with `parent`) beside an earlier one."""
+    if request.method == "GET":
+        return JsonResponse(await in_request_thread(_all_messages)(user, pk))
     _refuse_when_draining()
     data = json_body(request)
     channel = await new_worker_channel()
-    user_msg, reply = await in_request_thread(_start_exchange)(user, pk, data, channel)
-    spawn(reply.pk, channel)
+    question, reply = await in_request_thread(sending.start_exchange)(user, pk, data, channel)
+    spawn(int(str(reply["id"])), channel)
     return JsonResponse(
-        {
-            "message": store.message_dict(user_msg),
-            "reply": store.message_dict(reply),
-            "stream_url": stream_url(reply),
-        },
-        status=202,
+        {"message": question, "reply": reply, "stream_url": _stream_url_of(reply)}, status=202
     )
+
+
+def _stream_url_of(reply: dict[str, object]) -> str:
+    return reverse("chat:reply-events", args=[reply["id"]])
 
 
 @api("POST")
 async def stop(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     reply = await in_request_thread(get_reply_for_user)(user, pk)
     reply = await request_stop(reply)
-    return JsonResponse(store.message_dict(reply))
-
-
-def _prepare_regenerate(user: Any, pk: int) -> Message:
-    reply = get_reply_for_user(user, pk)
-    if not reply.is_finished:
-        raise ApiError(_("This reply is still being written."), status=409)
-    latest = reply.conversation.messages.visible().last()
-    if latest is None or latest.pk != reply.pk:
-        raise ApiError(_("Only the last reply of a conversation can be retried."), status=409)
-    _require_available(reply.conversation.model)
-    check_can_start_reply(user)
-    return reply
-
-
-@transaction.atomic
-def _replace_reply(user: Any, pk: int, channel: str) -> Message:
-    _lock_user(user)
-    old = _prepare_regenerate(user, pk)
-    Message.objects.filter(pk=old.pk).update(superseded=True)
-    return store.new_reply(old.conversation, channel)
+    tree = await in_request_thread(Tree.of)(reply.conversation_id)
+    return JsonResponse(store.message_dict(reply, tree.siblings(reply.pk)))
 
 
 @api("POST")
 async def regenerate(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     _refuse_when_draining()
     channel = await new_worker_channel()
-    reply = await in_request_thread(_replace_reply)(user, pk, channel)
-    spawn(reply.pk, channel)
+    reply = await in_request_thread(sending.regenerate)(user, pk, channel)
+    spawn(int(str(reply["id"])), channel)
+    return JsonResponse({"reply": reply, "stream_url": _stream_url_of(reply)}, status=202)
+
+
+@api("GET")
+def search(request: HttpRequest, user: Any) -> JsonResponse:
+    """GET /api/search?q=: the user's own titles and messages holding q (chat/search.py)."""
     return JsonResponse(
-        {"reply": store.message_dict(reply), "stream_url": stream_url(reply)}, status=202
+        search_conversations(user, request.GET.get("q", ""), request.GET.get("cursor"))
     )

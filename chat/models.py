@@ -45,6 +45,16 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField(
         _("last activity"), auto_now=True, help_text=_("Bumped by every new message.")
     )
+    # The leaf of the branch shown and continued (chat/tree.py); null while it has no message.
+    current = models.ForeignKey(
+        "Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("current message"),
+        help_text=_("The last message of the branch shown; the branch runs up to the root."),
+    )
 
     objects = ConversationQuerySet.as_manager()
 
@@ -61,10 +71,6 @@ class Conversation(models.Model):
 class MessageQuerySet(models.QuerySet["Message"]):
     def for_user(self, user: User) -> MessageQuerySet:
         return self.filter(conversation__owner=user)
-
-    def visible(self) -> MessageQuerySet:
-        """Messages shown in the page and sent upstream: not replaced by a retry."""
-        return self.filter(superseded=False)
 
     def unfinished(self) -> MessageQuerySet:
         return self.filter(status__in=Message.UNFINISHED)
@@ -88,6 +94,16 @@ class Message(models.Model):
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # The message this one answers or follows; null for a first message. Messages with the
+    # same parent are siblings: a retry, or an edited question (chat/tree.py).
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     content = models.TextField(_("content"), blank=True)
@@ -123,8 +139,14 @@ class Message(models.Model):
         _("time to first token (ms)"), null=True, blank=True
     )
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
-    superseded = models.BooleanField(
-        _("superseded"), default=False, help_text=_("Replaced by a retry; kept for history.")
+    context_from = models.PositiveBigIntegerField(
+        _("context from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The first message of the branch sent with this reply, when older ones were left "
+            "out to fit the model's context; empty: all of it was sent."
+        ),
     )
     # Where the generation runs: the channel its process listens on for stop and sync
     # requests, and when that process last said it was alive.
@@ -203,6 +225,15 @@ class Endpoint(models.Model):
     app_id = models.CharField(_("app id"), max_length=100, blank=True, help_text=_("Spark only."))
     model_names = models.TextField(
         _("model ids"), help_text=_("Comma-separated upstream model ids (Spark: its domain).")
+    )
+    context_tokens = models.PositiveIntegerField(
+        _("context size (tokens)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The context window of these models, in tokens; empty: the protocol's default. "
+            "Older messages are left out of what is sent to fit it."
+        ),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -292,6 +323,31 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.model} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class UserEvent(models.Model):
+    """One change of a user's conversations, for their other tabs (GET /api/events,
+    chat/user_events.py). Kept a short while only: long enough for a tab to reconnect and
+    catch up from its Last-Event-ID."""
+
+    class Kind(models.TextChoices):
+        CONVERSATION = "conversation", _("conversation changed")
+        CONVERSATION_DELETED = "conversation_deleted", _("conversation deleted")
+        MESSAGE = "message", _("message")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    data = models.JSONField(_("data"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["user", "id"], name="user_event_after")]
+        verbose_name = _("user event")
+        verbose_name_plural = _("user events")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.kind} · {self.pk}"
 
 
 class Preferences(models.Model):

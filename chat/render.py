@@ -246,6 +246,25 @@ def render_plain(text: str) -> str:
     return escape(text)
 
 
+def snippet_html(text: str, query: str, before: int = 40, after: int = 100) -> str:
+    """A search result's snippet: the text around the first match of `query` (any case),
+    escaped, the match in <mark>; the start of the text when it holds no match (a title)."""
+    flat = " ".join(text.split())
+    found = re.search(re.escape(" ".join(query.split())), flat, re.IGNORECASE)
+    if found is None:
+        return escape(flat[: before + after]) + ("…" if len(flat) > before + after else "")
+    start, end = max(0, found.start() - before), min(len(flat), found.end() + after)
+    return (
+        ("…" if start else "")
+        + escape(flat[start : found.start()])
+        + "<mark>"
+        + escape(found.group())
+        + "</mark>"
+        + escape(flat[found.end() : end])
+        + ("…" if end < len(flat) else "")
+    )
+
+
 def serve(stdin: BinaryIO, stdout: BinaryIO, image_hosts: frozenset[str]) -> None:
     """A render worker (chat/server/renderer.py): markdown in, sanitized HTML out, each
     message a 4-byte big-endian length and that many bytes of UTF-8, until stdin closes.

@@ -1,4 +1,5 @@
-"""The event-stream endpoint: GET /api/replies/<id>/events (DESIGN.md, "Event stream")."""
+"""The event-stream endpoints: GET /api/replies/<id>/events (DESIGN.md, "Event stream") and
+GET /api/events (a user's own changes)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from chat.apiutil import ApiError, api, error
 from chat.replies.listener import Listener
 from chat.server.flow import Flow
 from chat.server.process import in_request_thread, state
+from chat.user_events import UserEventStream
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ def take_stream_slot(user: Any, stream: object) -> None:
     open_streams.add(stream)
 
 
-async def _closed_on_failure(events: AsyncIterator[bytes], reply_id: int) -> AsyncIterator[bytes]:
+async def _closed_on_failure(events: AsyncIterator[bytes], what: object) -> AsyncIterator[bytes]:
     """An exception that escapes a streaming response leaves daphne's connection open and
     silent: the page would wait for ever. Ending the response instead makes the browser
     reconnect (with its Last-Event-ID), which picks up where the stream was."""
@@ -54,7 +56,7 @@ async def _closed_on_failure(events: AsyncIterator[bytes], reply_id: int) -> Asy
         async for chunk in events:
             yield chunk
     except Exception:
-        log.exception("event stream of reply %s failed; closed for the page to reconnect", reply_id)
+        log.exception("event stream of %s failed; closed for the page to reconnect", what)
 
 
 @api("GET")
@@ -65,8 +67,23 @@ async def reply_events(request: HttpRequest, user: Any, pk: int) -> HttpResponse
     # Served by an ASGI server: its scope carries daphne's request for flow control.
     listener = Listener(reply, _last_event_id(request), Flow(getattr(request, "scope", {})))
     take_stream_slot(user, listener)
-    events = _closed_on_failure(listener.events(), reply.pk)
+    events = _closed_on_failure(listener.events(), f"reply {reply.pk}")
+    return _event_stream(events)
+
+
+def _event_stream(events: AsyncIterator[bytes]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(events, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once
     return response
+
+
+@api("GET")
+async def user_events(request: HttpRequest, user: Any) -> HttpResponseBase:
+    """GET /api/events: the user's own changes, for their other tabs (chat/user_events.py)."""
+    if "text/event-stream" not in request.headers.get("Accept", ""):
+        return error(_("This endpoint serves text/event-stream only."), 406)
+    stream = UserEventStream(user.pk, _last_event_id(request))
+    take_stream_slot(user, stream)
+    await stream.open()
+    return _event_stream(_closed_on_failure(stream.events(), f"user {user.pk}'s events"))

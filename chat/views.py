@@ -16,10 +16,11 @@ from django.views.decorators.http import require_http_methods
 from chat.access import get_conversation_for_user
 from chat.api import conversation_page
 from chat.forms import SignupForm
-from chat.models import Conversation
+from chat.models import Conversation, Message
 from chat.providers import ModelChoice, available_models, default_model
 from chat.render import page_rules
 from chat.replies.outcome import explanations
+from chat.tree import Tree
 
 
 def _model_groups(choices: list[ModelChoice]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -63,6 +64,18 @@ def ui_strings() -> dict[str, object]:
         "tokens": _("%(count)s tokens"),
         "placeholder_touch": _("Write a message…"),
         "hint_touch": _("Pick a model, write a message and tap Send."),
+        "retry": _("Retry"),
+        "regenerate": _("Regenerate"),
+        "edit": _("Edit"),
+        "cancel": _("Cancel"),
+        "send_edit": _("Send"),
+        "previous_version": _("Previous version"),
+        "next_version": _("Next version"),
+        "version": _("%(index)s / %(count)s"),
+        "context_cut": _(
+            "Earlier messages were not sent with the last reply: they no longer fit in the "
+            "model's context."
+        ),
         "explanations": explanations(),
     }
 
@@ -72,12 +85,20 @@ def model_labels(choices: list[ModelChoice]) -> dict[str, str]:
     return {c.id: _("Demo (offline)") if c.id == "demo" else c.label for c in choices}
 
 
+def _branch(conv: Conversation) -> list[tuple[Message, str]]:
+    """The current branch, each message with its siblings' ids (for the ‹2/3› switcher)."""
+    tree = Tree.of(conv.pk)
+    path = tree.branch(conv.current_id)
+    rows = conv.messages.in_bulk(path)
+    return [(rows[pk], ",".join(map(str, tree.siblings(pk)))) for pk in path]
+
+
 def _chat_context(request: HttpRequest, conv: Conversation | None) -> dict[str, Any]:
     choices = available_models()
     page = conversation_page(request.user, None)
     labels = model_labels(choices)
-    messages = list(conv.messages.visible()) if conv else []
-    for m in messages:
+    messages = _branch(conv) if conv else []
+    for m, _siblings in messages:
         m.model_label = labels.get(m.model, m.model)  # type: ignore[attr-defined]
     return {
         "conversation": conv,

@@ -68,3 +68,22 @@ def env_secret(name: str, default: str = "") -> str:
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE cannot be read: {exc.strerror}") from None
     return os.environ.get(name, default)
+
+
+def env_sizes(name: str) -> dict[str, int]:
+    """`key=number` pairs separated by commas (`openai:gpt-4o=128000,*=32000`). A key may hold
+    colons (model ids do), so each pair is split at its last `=`."""
+    sizes: dict[str, int] = {}
+    for pair in env_list(name):
+        key, sep, raw = pair.rpartition("=")
+        key = key.strip()
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if not sep or not key or value < 1:
+            raise ImproperlyConfigured(
+                f"{name} must be model=tokens pairs separated by commas, not {pair!r}"
+            )
+        sizes[key] = value
+    return sizes

@@ -12,7 +12,15 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from chatsite.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from chatsite.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_sizes,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -285,6 +293,9 @@ CHAT_CONNECT_TIMEOUT = env_float("CHAT_CONNECT_TIMEOUT", 10.0, minimum=0.01)
 CHAT_FIRST_BYTE_TIMEOUT = env_float("CHAT_FIRST_BYTE_TIMEOUT", 60.0, minimum=0.01)
 CHAT_IDLE_TIMEOUT = env_float("CHAT_IDLE_TIMEOUT", 60.0, minimum=0.01)
 CHAT_MAX_OUTPUT_TOKENS = env_int("CHAT_MAX_OUTPUT_TOKENS", 4096, minimum=1)
+# Context sizes in tokens: `model=tokens` pairs, model ids as in /api/models, `*` for every
+# model not named (chat/context.py; each protocol has its own default).
+CHAT_CONTEXT_TOKENS = env_sizes("CHAT_CONTEXT_TOKENS")
 
 # --- Upstreams (each enabled by its key) ----------------------------------------------------
 OPENAI_API_KEY = env_secret("OPENAI_API_KEY")

@@ -35,6 +35,7 @@ class _Source:
     models: tuple[str, ...]
     app_id: str = ""
     api_secret: str = ""
+    context_tokens: int | None = None  # set on an admin's endpoint; None: the default
 
 
 def _env_sources() -> list[_Source]:
@@ -113,6 +114,7 @@ def _db_sources() -> list[_Source]:
             tuple(e.model_ids),
             e.app_id,
             e.api_secret,
+            e.context_tokens,
         )
         for e in Endpoint.objects.enabled()
     ]
@@ -185,6 +187,36 @@ def resolve(model_id: str) -> tuple[Provider, str]:
         if source.key == key and model in source.models:
             return _build(source, model), model
     raise errors.model_unavailable(model_id)
+
+
+# Context windows in tokens, by protocol, for models nobody configured: what the usual models
+# of each offer (GPT-4o and most OpenAI-compatible servers' current models 128k, Claude 200k,
+# Gemini 1M, Spark 8k, the legacy Completions models 4k). A local server started with a small
+# context (Ollama's default is 2k to 8k) needs CHAT_CONTEXT_TOKENS or the endpoint's field.
+DEFAULT_CONTEXT_TOKENS = {
+    "demo": 8_192,
+    "openai": 128_000,
+    "openai_completions": 4_096,
+    "anthropic": 200_000,
+    "gemini": 1_048_576,
+    "spark": 8_192,
+}
+
+
+def context_tokens(model_id: str) -> int:
+    """The context window of model_id: CHAT_CONTEXT_TOKENS for this model, else its admin
+    endpoint's field, else CHAT_CONTEXT_TOKENS' `*`, else its protocol's default. Sync."""
+    configured: dict[str, int] = settings.CHAT_CONTEXT_TOKENS
+    if model_id in configured:
+        return configured[model_id]
+    protocol = "demo"
+    if model_id != "demo":
+        key, _, model = model_id.partition(":")
+        source = next((s for s in _sources() if s.key == key and model in s.models), None)
+        if source is not None and source.context_tokens:
+            return source.context_tokens
+        protocol = source.protocol if source is not None else "openai"
+    return configured.get("*", DEFAULT_CONTEXT_TOKENS.get(protocol, 8_192))
 
 
 def timeouts() -> Timeouts:

@@ -28,6 +28,7 @@ def gettext_noop(message: str) -> str:
 #   rejected     the upstream refused the request as made (4xx)
 #   auth, quota  the credentials, or the account's credit
 #   blocked      the upstream refused the content
+#   context_length  the conversation is longer than the model's context
 #   config       nothing serves the model, or its address is not valid
 ErrorKind = Literal[
     "error",
@@ -40,6 +41,7 @@ ErrorKind = Literal[
     "auth",
     "quota",
     "blocked",
+    "context_length",
     "config",
 ]
 RETRYABLE_KINDS: frozenset[str] = frozenset(
@@ -119,6 +121,10 @@ LEAD_AUTH = gettext_noop("%(provider)s refused the credentials")
 LEAD_RATE_LIMIT = gettext_noop("%(provider)s is rate limiting requests; try again in a moment")
 LEAD_QUOTA = gettext_noop("The %(provider)s account's quota is exhausted; retrying will not help")
 LEAD_BLOCKED = gettext_noop("%(provider)s refused the content")
+LEAD_CONTEXT_LENGTH = gettext_noop(
+    "%(provider)s refused the conversation as longer than the model's context; "
+    "start a new conversation"
+)
 LEAD_OVERLOADED = gettext_noop("%(provider)s is overloaded; try again in a moment")
 LEAD_FAILED = gettext_noop("%(provider)s failed")
 LEAD_REJECTED = gettext_noop("%(provider)s rejected the request")
@@ -129,6 +135,7 @@ LEADS = (
     LEAD_RATE_LIMIT,
     LEAD_QUOTA,
     LEAD_BLOCKED,
+    LEAD_CONTEXT_LENGTH,
     LEAD_OVERLOADED,
     LEAD_FAILED,
     LEAD_REJECTED,
@@ -192,6 +199,7 @@ def refusal_lead(provider: str, kind: ErrorKind) -> str:
         "rate_limit": LEAD_RATE_LIMIT,
         "quota": LEAD_QUOTA,
         "blocked": LEAD_BLOCKED,
+        "context_length": LEAD_CONTEXT_LENGTH,
     }.get(kind)
     return lead(template, provider) if template else ""
 

@@ -21,6 +21,7 @@ import httpx
 
 from chat.providers import errors
 from chat.providers.base import Timeouts
+from chat.providers.deadline import ReadDeadline
 from chat.providers.errors import ErrorKind, UpstreamError
 from chat.server.process import state
 
@@ -48,6 +49,18 @@ QUOTA_CODES = frozenset(
 _QUOTA_WORDS = re.compile(
     r"quota|billing|credit balance|insufficient balance|余额不足|欠费", re.IGNORECASE
 )
+# What upstreams say when the prompt is longer than the model's context: OpenAI and vLLM
+# ("maximum context length is ..."; code context_length_exceeded), Anthropic ("prompt is too
+# long"), Gemini ("input token count ... exceeds the maximum"), llama.cpp ("exceeds the
+# available context size"), Qwen/DashScope ("Range of input length should be [1, n]"),
+# Ollama, DeepSeek and Moonshot in English or Chinese.
+CONTEXT_CODES = frozenset({"context_length_exceeded", "model_context_window_exceeded"})
+_CONTEXT_WORDS = re.compile(
+    r"context.{0,20}(length|window|size|limit)|prompt is too long|too many (input )?tokens"
+    r"|input token count|range of input length|exceeds? the max\w* (number of )?tokens"
+    r"|上下文|超过.{0,10}(长度|上限)",
+    re.IGNORECASE,
+)
 _RATE_WORDS = re.compile(r"rate.?limit|per min|requests per|tokens per|try again", re.IGNORECASE)
 
 
@@ -57,7 +70,11 @@ def error_kind(status: int, body: ErrorBody, retry_after: bool = False) -> Error
     kind: ErrorKind | None = body.kind or None
     if kind is None:
         quota_words = bool(_QUOTA_WORDS.search(body.message))
-        if body.code in QUOTA_CODES or status == 402:
+        if body.code in CONTEXT_CODES or (
+            status in (400, 413, 422) and _CONTEXT_WORDS.search(body.message)
+        ):
+            kind = "context_length"
+        elif body.code in QUOTA_CODES or status == 402:
             kind = "quota"
         elif status == 429:
             rate_words = bool(_RATE_WORDS.search(body.message))
@@ -247,18 +264,26 @@ async def iter_chunks(
 ) -> AsyncGenerator[bytes]:
     """The raw body: the first chunk within first_byte seconds, the others within idle."""
     chunks: AsyncGenerator[bytes] = response.aiter_bytes()  # type: ignore[assignment]
+    deadline = ReadDeadline()
     limit = timeouts.first_byte
     try:
         while True:
+            deadline.begin(limit)
             try:
-                async with asyncio.timeout(limit):
-                    chunk = await anext(chunks)
+                chunk = await anext(chunks)
             except StopAsyncIteration:
                 return
+            except asyncio.CancelledError:
+                if deadline.timed_out():
+                    raise transport_error(provider, TimeoutError()) from None
+                raise
             except (httpx.HTTPError, TimeoutError) as exc:
                 raise transport_error(provider, exc) from None
+            finally:
+                deadline.end()
             limit = timeouts.idle
             if chunk:
                 yield chunk
     finally:
+        deadline.close()
         await chunks.aclose()

@@ -59,6 +59,7 @@ _QUOTA = frozenset({11200, 11201})  # no licence or quota left; the daily limit 
 _RATE = frozenset({11202, 11203})  # per-second or concurrency limits
 _BLOCKED = frozenset({10013, 10014, 10019, 10021})  # content audit
 _AUTH = frozenset({10015, 10016})
+_CONTEXT = frozenset({10907})  # the history and question hold more tokens than the domain's
 _BUSY = frozenset({10000, 10001, 10002, 10007, 10008, 10009, 10010, 10011, 10012, 10110, 10222})
 
 
@@ -129,7 +130,9 @@ def frame_error(provider: str, code: int, message: str) -> UpstreamError:
         kind = "rate_limit"
     elif code in _BLOCKED:
         kind = "blocked"
-    if code in _QUOTA or code in _RATE or code in _BLOCKED:
+    elif code in _CONTEXT:
+        kind = "context_length"
+    if code in _QUOTA or code in _RATE or code in _BLOCKED or code in _CONTEXT:
         lead = errors.refusal_lead(provider, kind)
     elif code in _AUTH:
         lead, kind = errors.lead(errors.LEAD_APP_ID, provider), "auth"

@@ -29,7 +29,7 @@ from dataclasses import replace
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from chat.providers import resolve, timeouts
+from chat.providers import context_tokens, resolve, timeouts
 from chat.providers.base import (
     ChatRequest,
     Finish,
@@ -73,6 +73,7 @@ class Generation:
         self.layer = get_channel_layer()
         self.feed = Feed(reply_id).open()
         self.usage = Usage()
+        self.sent_tokens: int | None = None  # what was sent, estimated (chat/context.py)
         self.finish = Finish("stop", "")
         self.first_token_ms: int | None = None
         self.started = time.monotonic()
@@ -160,8 +161,12 @@ class Generation:
         reply = store.load_reply(self.reply_id)
         if reply is None:
             raise UpstreamError(outcome.REPLY_DELETED, "config")
-        request = store.history_request(reply, settings.CHAT_MAX_OUTPUT_TOKENS)
-        provider, model = resolve(reply.model or reply.conversation.model)
+        model_id = reply.model or reply.conversation.model
+        provider, model = resolve(model_id)
+        request, fitted = store.history_request(
+            reply, settings.CHAT_MAX_OUTPUT_TOKENS, context_tokens(model_id)
+        )
+        self.sent_tokens = fitted.tokens
         return provider, replace(request, model=model)
 
     def _first_token(self) -> None:
@@ -228,7 +233,10 @@ class Generation:
             reasoning=self.feed.reasoning_text(),
             error=verdict.error,
             error_kind=verdict.error_kind or "",
-            input_tokens=self.usage.input_tokens,
+            # Counted by the upstream where it reports usage, estimated where it does not.
+            input_tokens=(
+                self.usage.input_tokens if self.usage.input_tokens is not None else self.sent_tokens
+            ),
             output_tokens=self.usage.output_tokens,
             finish_reason=verdict.finish.reason,
             upstream_finish_reason=verdict.finish.raw,

@@ -83,6 +83,8 @@ class EndPayload(TypedDict):
     retryable: bool
     usage: Usage | None
     finish_reason: str
+    # The first message sent with the reply, when older ones did not fit in the context.
+    context_from: NotRequired[int]
 
 
 class EndMessage(EndPayload):

@@ -43,6 +43,12 @@ SERVER_STOPPED = gettext_noop(
 )
 SERVER_FAILED = gettext_noop("Something went wrong on the server while writing this reply.")
 REPLY_DELETED = gettext_noop("This reply was deleted.")
+# Said in place of the upstream's own words when it refuses a conversation as longer than
+# the model's context (kind context_length, chat/providers/http.py).
+TOO_LONG = gettext_noop(
+    "This conversation is now longer than the model can read at once. Start a new "
+    "conversation (you can paste a summary of this one), or pick a model with a larger context."
+)
 
 OwnErrorKind = Literal["server_restarted", "server_stopped", "server_failed", "deleted"]
 ReplyErrorKind = ErrorKind | OwnErrorKind
@@ -51,6 +57,7 @@ OWN_ERRORS: dict[str, str] = {
     "server_stopped": SERVER_STOPPED,
     "server_failed": SERVER_FAILED,
     "deleted": REPLY_DELETED,
+    "context_length": TOO_LONG,
 }
 
 

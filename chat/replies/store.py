@@ -11,6 +11,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from chat import user_events
+from chat.context import Fitted, fit, part
 from chat.models import Conversation, Message, UsageRecord
 from chat.providers import provider_label
 from chat.providers.base import ChatRequest, Turn
@@ -18,12 +20,16 @@ from chat.render import render_plain
 from chat.replies import messages
 from chat.replies.messages import EndMessage, EndPayload
 from chat.replies.outcome import REPLY_DELETED
+from chat.tree import Tree
 
 
-def message_dict(m: Message) -> dict[str, object]:
+def message_dict(m: Message, siblings: list[int]) -> dict[str, object]:
+    """A message as the API shows it; `siblings` as chat.tree.Tree.siblings gives them."""
     return {
         "id": m.pk,
         "conversation": m.conversation_id,
+        "parent": m.parent_id,
+        "siblings": siblings,
         "role": m.role,
         "content": m.content,
         "reasoning": m.reasoning,
@@ -37,6 +43,7 @@ def message_dict(m: Message) -> dict[str, object]:
         "finish_reason": m.finish_reason,
         "first_token_ms": m.first_token_ms,
         "duration_ms": m.duration_ms,
+        "context_from": m.context_from,
         "created_at": m.created_at.isoformat(),
     }
 
@@ -48,6 +55,7 @@ def conversation_dict(c: Conversation) -> dict[str, object]:
         "title_source": c.title_source,
         "model": c.model,
         "system_prompt": c.system_prompt,
+        "current": c.current_id,
         "created_at": c.created_at.isoformat(),
         "updated_at": c.updated_at.isoformat(),
     }
@@ -77,7 +85,7 @@ def reply_exists(reply_id: int) -> bool:
 
 
 def end_payload(m: Message) -> EndPayload:
-    return {
+    payload: EndPayload = {
         "status": m.status,
         "content": m.content,
         "reasoning": m.reasoning,
@@ -88,49 +96,69 @@ def end_payload(m: Message) -> EndPayload:
         "usage": {"input_tokens": m.input_tokens, "output_tokens": m.output_tokens},
         "finish_reason": m.finish_reason,
     }
+    if m.context_from is not None:
+        payload["context_from"] = m.context_from
+    return payload
 
 
-def history_request(reply: Message, max_output_tokens: int) -> ChatRequest:
-    """The conversation up to the reply, in order: what the upstream is asked to continue.
-    Failed or empty replies are left out; a stopped reply's partial text is kept."""
+def history_request(
+    reply: Message, max_output_tokens: int, context: int
+) -> tuple[ChatRequest, Fitted]:
+    """The branch from the root to the reply's parent, in order, as much of it as fits in
+    the model's `context` (chat/context.py): what the upstream is asked to continue. Failed
+    or empty replies are left out; a stopped reply's partial text is kept."""
     conv = reply.conversation
-    turns = []
-    for m in conv.messages.visible().filter(pk__lt=reply.pk):
+    path = Tree.of(conv.pk).branch(reply.parent_id)
+    rows = Message.objects.in_bulk(path)
+    parts = []
+    for m in (rows[pk] for pk in path):
         if m.role == Message.Role.ASSISTANT and (
             m.status not in (Message.Status.COMPLETE, Message.Status.STOPPED) or not m.content
         ):
             continue
-        turns.append(Turn(m.role, m.content))
-    return ChatRequest(
+        reported = m.output_tokens if m.role == Message.Role.ASSISTANT else None
+        parts.append(part(m.pk, Turn(m.role, m.content), reported))
+    fitted = fit(parts, conv.system_prompt, context, max_output_tokens)
+    request = ChatRequest(
         model="",
-        messages=turns,
+        messages=fitted.turns,
         system_prompt=conv.system_prompt,
         max_output_tokens=max_output_tokens,
     )
+    if fitted.context_from is not None:
+        Message.objects.unfinished().filter(pk=reply.pk).update(context_from=fitted.context_from)
+    return request, fitted
 
 
 @transaction.atomic(savepoint=False)  # within the API's transaction: no SAVEPOINT round trip
 def create_exchange(
-    conv: Conversation, content: str, worker_channel: str
+    conv: Conversation, content: str, worker_channel: str, parent: int | None
 ) -> tuple[Message, Message]:
+    """A user message under `parent` and its reply, which becomes the current leaf."""
     user_msg = Message.objects.create(
         conversation=conv,
+        parent_id=parent,
         role=Message.Role.USER,
         content=content,
         html=render_plain(content),
         status=Message.Status.COMPLETE,
     )
-    reply = new_reply(conv, worker_channel)
+    reply = new_reply(conv, worker_channel, user_msg.pk)
     if not conv.title:
         conv.title = " ".join(content.split())[:60]
-    conv.save(update_fields=["title", "updated_at"])
+        conv.save(update_fields=["title", "updated_at"])
+    user_events.message_changed(user_msg, conv.owner_id)
+    user_events.message_changed(reply, conv.owner_id)
+    user_events.conversation_changed(conv)
     return user_msg, reply
 
 
-def new_reply(conv: Conversation, worker_channel: str) -> Message:
-    """A reply about to be generated, and its row in the usage ledger."""
+def new_reply(conv: Conversation, worker_channel: str, parent: int | None) -> Message:
+    """A reply about to be generated under `parent`, now the conversation's current leaf,
+    and its row in the usage ledger."""
     reply = Message.objects.create(
         conversation=conv,
+        parent_id=parent,
         role=Message.Role.ASSISTANT,
         status=Message.Status.STREAMING,
         model=conv.model,
@@ -145,6 +173,8 @@ def new_reply(conv: Conversation, worker_channel: str) -> Message:
         provider=provider_label(conv.model),
         created_at=reply.created_at,
     )
+    conv.current = reply
+    conv.save(update_fields=["current", "updated_at"])
     return reply
 
 
@@ -247,8 +277,13 @@ def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
         output_tokens=outcome.output_tokens,
         duration_ms=outcome.duration_ms,
     )
-    reply = Message.objects.get(pk=reply_id)
-    Conversation.objects.filter(pk=reply.conversation_id).update(updated_at=timezone.now())
+    reply = Message.objects.select_related("conversation").get(pk=reply_id)
+    conv = reply.conversation
+    conv.updated_at = timezone.now()
+    Conversation.objects.filter(pk=conv.pk).update(updated_at=conv.updated_at)
+    with transaction.atomic():  # the events and their wake-up, together
+        user_events.message_changed(reply, conv.owner_id)
+        user_events.conversation_changed(conv)
     return reply
 
 

@@ -5,7 +5,8 @@ first reply completes, a task of its own (never part of the reply, which has alr
 saved and announced) asks CHAT_TITLE_MODEL, or the conversation's own model, for a short
 title, and saves it only if the title still comes from the first message: a title the user
 set meanwhile is never replaced (Conversation.title_source). A failed request is logged and
-forgotten; the conversation keeps its first-message title.
+forgotten; the conversation keeps its first-message title. A saved title reaches the user's
+tabs through their event stream (chat/user_events.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import re
 from dataclasses import dataclass, replace
 
 from django.conf import settings
+from django.db import transaction
 
+from chat import user_events
 from chat.models import Conversation, Message
 from chat.providers import resolve, timeouts
 from chat.providers.base import ChatRequest, TextDelta, Turn
@@ -69,14 +72,14 @@ def title_job(conversation_id: int, reply_id: int) -> TitleJob | None:
     ).first()
     if conv is None:
         return None
-    replies = conv.messages.visible().filter(
-        role=Message.Role.ASSISTANT, status=Message.Status.COMPLETE
-    )
-    if list(replies.values_list("pk", flat=True)[:2]) != [reply_id]:
-        return None  # not the first exchange
-    reply = Message.objects.get(pk=reply_id)
-    question = conv.messages.visible().filter(role=Message.Role.USER, pk__lt=reply_id).first()
-    if question is None:
+    # The conversation's first complete reply, to a first message (on any branch): asked
+    # once, whether or not it succeeds.
+    first = conv.messages.filter(role=Message.Role.ASSISTANT, status=Message.Status.COMPLETE)
+    if list(first.order_by("pk").values_list("pk", flat=True)[:1]) != [reply_id]:
+        return None
+    reply = Message.objects.select_related("parent").get(pk=reply_id)
+    question = reply.parent
+    if question is None or question.role != Message.Role.USER or question.parent_id is not None:
         return None
     request = ChatRequest(
         model="",
@@ -105,23 +108,18 @@ def clean_title(text: str) -> str:
     return line
 
 
+@transaction.atomic
 def save_title(conversation_id: int, title: str) -> bool:
-    """Store a written title unless the user named the conversation meanwhile. The update is
-    conditional, so a rename that lands first always wins; `updated_at` is left alone (a
-    title does not move the conversation up the list)."""
-    return bool(
-        Conversation.objects.filter(
-            pk=conversation_id, title_source=Conversation.TitleSource.FIRST_MESSAGE
-        ).update(title=title, title_source=Conversation.TitleSource.MODEL)
-    )
-
-
-def conversation_renamed(conversation_id: int, title: str) -> None:
-    """The hook for other tabs: a written title was saved. The user's event stream
-    (GET /api/events, `conversation` events) publishes from here once it exists; until then
-    the tab that sent the message asks for the title (static/chat/titles.js) and other tabs
-    see it when they next load the list."""
-    log.info("conversation %s titled", conversation_id)
+    """Store a written title unless the user named the conversation meanwhile, and tell the
+    user's tabs (a `conversation` event on GET /api/events). The update is conditional, so a
+    rename that lands first always wins; `updated_at` is left alone (a title does not move
+    the conversation up the list)."""
+    saved = Conversation.objects.filter(
+        pk=conversation_id, title_source=Conversation.TitleSource.FIRST_MESSAGE
+    ).update(title=title, title_source=Conversation.TitleSource.MODEL)
+    if saved:
+        user_events.conversation_changed(Conversation.objects.get(pk=conversation_id))
+    return bool(saved)
 
 
 async def _ask(job: TitleJob) -> str:
@@ -152,7 +150,7 @@ async def write_title(conversation_id: int, reply_id: int) -> None:
             log.warning("conversation %s: the title model gave no title", conversation_id)
             return
         if await in_db_thread(save_title)(conversation_id, title):
-            conversation_renamed(conversation_id, title)
+            log.info("conversation %s titled", conversation_id)
     except asyncio.CancelledError:
         raise
     except UpstreamError as exc:

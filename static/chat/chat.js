@@ -16,12 +16,14 @@ import {
   watchScroll,
 } from './messages.js';
 import { addSidebarItem, conversationTouched, setTitle, wireSidebar } from './sidebar.js';
-import { retry, startStream, stop, UNFINISHED } from './stream.js';
+import { startStream, stop, UNFINISHED } from './stream.js';
+import { followUserEvents } from './follow.js';
 import { wireMessageTools } from './message-tools.js';
+import { wireSearch } from './search.js';
 import { keepFocus, wireShortcuts } from './shortcuts.js';
 import { wireSystemPromptCounter } from './system-prompt.js';
-import { wireTitles } from './titles.js';
 import { adaptHints, enterSends } from './touch.js';
+import { treeChanged, wireTree } from './tree.js';
 import { charCount, fmt } from './util.js';
 
 const SENTINEL = '987654321'; // the id placeholder in the data-url-* templates
@@ -64,6 +66,8 @@ function start(app) {
     titleSuffix: document.title.includes(' · ') ? document.title.split(' · ').pop() : '',
     conversationId: app.dataset.conversationId || '', // '' until the first message creates it
     activeStream: null, // the reply streaming in this conversation, if any (stream.js)
+    tree: null, // the page's copy of the conversation's tree of messages (tree.js)
+    follow: null, // the stream of changes made in the user's other tabs (follow.js)
     busy: false, // a send or retry request is in flight
     // Keeping the newest text in view (messages.js): `pinned` while the reader is at the
     // bottom, `queued` while a scroll waits for the next animation frame.
@@ -107,6 +111,7 @@ function start(app) {
       pinToBottom(page);
       conversationTouched(page, content);
       startStream(page, reply, sent.stream_url);
+      treeChanged(page);
     } catch (err) {
       showError(page, err.message); // the typed text stays in the textarea
     } finally {
@@ -119,7 +124,6 @@ function start(app) {
   watchScroll(page);
   wireDrawer(app);
   wireShortcuts(page, { stop: () => stop(page) });
-  wireTitles(page);
   wireMessageTools(page);
   wireAttention(page);
   adaptHints(page);
@@ -130,8 +134,9 @@ function start(app) {
     const button = event.target.closest('button');
     if (!button) return;
     if (button.classList.contains('copy-button')) copyCode(page, button);
-    else if (button.classList.contains('retry-button')) retry(page, button.closest('.from-assistant'), button);
   });
+  wireTree(page); // versions: the switchers, Edit and Regenerate
+  followUserEvents(page);
 
   // A reply still being written when the page loaded continues where it is.
   for (const el of els.messages.querySelectorAll('.from-assistant')) {
@@ -144,6 +149,7 @@ function start(app) {
   updateRetryButtons(page);
   updateComposer(page);
   scrollToBottom(page);
+  wireSearch(page); // after the scroll: a search result scrolls to its message
   // Not on a touch screen: focus there would open the keyboard over the page.
   if (enterSends()) els.input.focus();
 }

@@ -1,5 +1,6 @@
 // The message list: building messages, showing a finished reply, the Retry and Copy buttons,
 // and keeping the newest text in view.
+import { markContext } from './context.js';
 import { clone, fmt } from './util.js';
 
 export function userMessage(message) {
@@ -20,11 +21,15 @@ export function replyElement(reply) {
   return el;
 }
 
+// Every finished reply can be regenerated (tree.js): "Regenerate" on a complete one, "Retry"
+// on one that failed or stopped where retrying can help.
 export function updateRetryButtons(page) {
-  const last = page.els.messages.lastElementChild;
   for (const el of page.els.messages.querySelectorAll('.from-assistant')) {
     const button = el.querySelector('.retry-button');
-    button.hidden = !(el === last && el.dataset.retryable === 'true');
+    const finished = !['pending', 'streaming'].includes(el.dataset.status);
+    const complete = el.dataset.status === 'complete';
+    button.hidden = !(finished && (complete || el.dataset.retryable === 'true'));
+    button.textContent = complete ? page.strings.regenerate : page.strings.retry;
     button.disabled = false;
   }
 }
@@ -58,6 +63,8 @@ export function renderFinished(page, el, m) {
   el.querySelector('.message-usage').textContent = tokens ? fmt(strings.tokens, { count: tokens }) : '';
   addCopyButtons(page, body);
   updateRetryButtons(page);
+  el.dataset.contextFrom = m.context_from ?? '';
+  markContext(page);
 }
 
 export function addCopyButtons(page, root) {

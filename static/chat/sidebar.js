@@ -9,11 +9,11 @@ export function setTitle(page, title) {
   document.title = page.titleSuffix ? `${shown} · ${page.titleSuffix}` : shown;
 }
 
-function itemFor(page, id) {
+export function sidebarItem(page, id) {
   return page.els.list.querySelector(`.conversation-item[data-conversation-id="${CSS.escape(String(id))}"]`);
 }
 
-function setItemTitle(page, item, title) {
+export function setItemTitle(page, item, title) {
   item.dataset.title = title;
   item.querySelector('.conversation-link').textContent = title || page.strings.untitled;
 }
@@ -28,7 +28,7 @@ export function showRenamed(page, id, title) {
 
 export function addSidebarItem(page, conv, { atTop }) {
   const { els } = page;
-  if (itemFor(page, conv.id)) return;
+  if (sidebarItem(page, conv.id)) return;
   const item = clone('tpl-conversation-item');
   item.dataset.conversationId = conv.id;
   item.querySelector('.conversation-link').href = page.url('urlConversation', conv.id);
@@ -46,7 +46,7 @@ export function addSidebarItem(page, conv, { atTop }) {
 // A new message moves the conversation to the top, and names it if it had no name (the
 // server does the same: the first 60 characters of the first message, spaces collapsed).
 export function conversationTouched(page, content) {
-  const item = itemFor(page, page.conversationId);
+  const item = sidebarItem(page, page.conversationId);
   if (!item) return;
   page.els.list.prepend(item);
   if (!item.dataset.title && content) {
@@ -80,7 +80,6 @@ async function rename(page, item, button) {
   try {
     const conv = await page.api('PATCH', page.url('urlApiConversation', item.dataset.conversationId), { title: title.trim() });
     showRenamed(page, conv.id, conv.title);
-    if (String(conv.id) === page.conversationId) page.app.dataset.titleSource = conv.title_source;
   } catch (err) {
     showError(page, err.message);
   } finally {

@@ -1,10 +1,9 @@
 // A reply's life on the page: its EventSource (open, delta, snapshot, end, error), reconnects,
-// and the Stop and Retry calls.
-import { hideError, showError, updateComposer } from './composer.js';
-import { following, renderFinished, replyElement, updateRetryButtons } from './messages.js';
+// and the Stop call.
+import { showError, updateComposer } from './composer.js';
+import { following, renderFinished, updateRetryButtons } from './messages.js';
 import { LiveView } from './live-view.js';
 import { keepFocus } from './shortcuts.js';
-import { conversationTouched } from './sidebar.js';
 
 export const UNFINISHED = new Set(['pending', 'streaming']);
 
@@ -143,27 +142,5 @@ export async function stop(page) {
     showError(page, err.message);
   } finally {
     page.els.stop.disabled = false;
-  }
-}
-
-export async function retry(page, el, button) {
-  if (page.activeStream || page.busy) return;
-  button.disabled = true;
-  page.busy = true;
-  hideError(page);
-  updateComposer(page);
-  try {
-    const res = await page.api('POST', page.url('urlApiRegenerate', el.dataset.messageId));
-    const fresh = replyElement(res.reply);
-    el.replaceWith(fresh); // with the Retry button that had focus
-    page.els.input.focus({ preventScroll: true });
-    conversationTouched(page, '');
-    startStream(page, fresh, res.stream_url);
-  } catch (err) {
-    showError(page, err.message);
-    button.disabled = false;
-  } finally {
-    page.busy = false;
-    updateComposer(page);
   }
 }

@@ -176,6 +176,7 @@ def test_listing_shows_only_my_conversations_newest_first(
         "system_prompt",
         "created_at",
         "updated_at",
+        "current",
     }
 
 

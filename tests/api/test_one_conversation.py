@@ -5,25 +5,32 @@ from __future__ import annotations
 import pytest
 
 from chat.models import Conversation, Message
+from tests.support import rows
 from tests.support.clients import JsonApi
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def add_message(conv: Conversation, role: str, content: str, **fields: object) -> Message:
-    return Message.objects.create(conversation=conv, role=role, content=content, **fields)
+    return rows.add_message(conv, role=role, content=content, **fields)
 
 
 # --- one conversation ----------------------------------------------------------------------
 
 
-def test_a_conversation_comes_with_its_visible_messages_oldest_first(
+def test_a_conversation_comes_with_its_current_branch_oldest_first(
     api: JsonApi, conversation: Conversation
 ) -> None:
     question = add_message(conversation, "user", "Hi")
-    add_message(conversation, "assistant", "First try", superseded=True)
+    first_try = add_message(conversation, "assistant", "First try")
     answer = add_message(
-        conversation, "assistant", "Hello", html="<p>Hello</p>", model="demo", finish_reason="stop"
+        conversation,
+        "assistant",
+        "Hello",
+        parent=question,
+        html="<p>Hello</p>",
+        model="demo",
+        finish_reason="stop",
     )
 
     response = api.get(f"/api/conversations/{conversation.pk}")
@@ -31,7 +38,12 @@ def test_a_conversation_comes_with_its_visible_messages_oldest_first(
     assert response.status_code == 200
     body = response.json()
     assert body["title"] == "First chat"
+    assert body["current"] == answer.pk
     assert [m["id"] for m in body["messages"]] == [question.pk, answer.pk]
+    assert [(m["parent"], m["siblings"]) for m in body["messages"]] == [
+        (None, [question.pk]),
+        (question.pk, [first_try.pk, answer.pk]),
+    ]
     reply = body["messages"][1]
     assert {k: reply[k] for k in ("role", "content", "html", "status", "model")} == {
         "role": "assistant",

@@ -55,7 +55,7 @@ def test_stop_refuses_get_anonymous_users_and_missing_csrf(
 # --- regenerate ------------------------------------------------------------------------------
 
 
-def test_regenerating_the_last_reply_replaces_it_with_a_new_one(
+def test_regenerating_a_reply_adds_a_sibling_that_becomes_current(
     api: JsonApi, conversation: Conversation, reply: Message
 ) -> None:
     response = api.post(f"/api/replies/{reply.pk}/regenerate")
@@ -64,25 +64,31 @@ def test_regenerating_the_last_reply_replaces_it_with_a_new_one(
     body = response.json()
     new = Message.objects.get(pk=body["reply"]["id"])
     assert new.pk != reply.pk
-    assert (new.role, new.conversation_id) == ("assistant", conversation.pk)
+    assert (new.role, new.conversation_id, new.parent_id) == (
+        "assistant",
+        conversation.pk,
+        reply.parent_id,
+    )
+    assert body["reply"]["siblings"] == [reply.pk, new.pk]
     assert body["stream_url"] == f"/api/replies/{new.pk}/events"
-    reply.refresh_from_db()
-    assert reply.superseded
     shown = api.get(f"/api/conversations/{conversation.pk}").json()["messages"]
-    assert [m["id"] for m in shown][-1] == new.pk
-    assert reply.pk not in [m["id"] for m in shown]
+    assert [m["id"] for m in shown] == [reply.parent_id, new.pk]
+    assert Message.objects.filter(pk=reply.pk).exists()
 
 
-def test_only_the_last_reply_can_be_regenerated(api: JsonApi, conversation: Conversation) -> None:
-    _q, first = finished_exchange(conversation, "one")
+def test_an_earlier_complete_reply_can_be_regenerated(
+    api: JsonApi, conversation: Conversation
+) -> None:
+    question, first = finished_exchange(conversation, "one")
     finished_exchange(conversation, "two")
 
     response = api.post(f"/api/replies/{first.pk}/regenerate")
 
-    assert response.status_code == 409
-    assert response.json() == {"error": "Only the last reply of a conversation can be retried."}
-    assert Message.objects.filter(superseded=True).count() == 0
-    assert Message.objects.count() == 4
+    assert response.status_code == 202
+    new_id = response.json()["reply"]["id"]
+    shown = api.get(f"/api/conversations/{conversation.pk}").json()["messages"]
+    assert [m["id"] for m in shown] == [question.pk, new_id]
+    assert Message.objects.count() == 5
 
 
 def test_a_reply_still_being_written_cannot_be_regenerated(
@@ -102,8 +108,7 @@ def test_regenerating_is_held_to_the_per_minute_limit(
     UserLimits.objects.create(user=user, messages_per_minute=1)
 
     assert api.post(f"/api/replies/{reply.pk}/regenerate").status_code == 429
-    reply.refresh_from_db()
-    assert not reply.superseded
+    assert Message.objects.count() == 2
 
 
 def test_regenerating_another_users_reply_or_a_user_message_is_not_found(
@@ -113,8 +118,7 @@ def test_regenerating_another_users_reply_or_a_user_message_is_not_found(
 
     assert api.post(f"/api/replies/{other_reply.pk}/regenerate").status_code == 404
     assert api.post(f"/api/replies/{question.pk}/regenerate").status_code == 404
-    other_reply.refresh_from_db()
-    assert not other_reply.superseded
+    assert Message.objects.count() == 4
 
 
 def test_regenerate_refuses_get_anonymous_users_and_missing_csrf(
@@ -125,8 +129,7 @@ def test_regenerate_refuses_get_anonymous_users_and_missing_csrf(
     assert api.get(url).status_code == 405
     assert anonymous_api.post(url).status_code == 401
     assert api.post(url, csrf=False).status_code == 403
-    reply.refresh_from_db()
-    assert not reply.superseded
+    assert Message.objects.count() == 2
 
 
 # --- the event stream's refusals (its events are tested through daphne) ------------------

@@ -149,11 +149,11 @@ def test_a_message_to_another_users_conversation_is_not_found(
     assert not Message.objects.exists()
 
 
-def test_sending_refuses_get(api: JsonApi, conversation: Conversation) -> None:
-    response = api.get(messages_url(conversation))
+def test_sending_refuses_put(api: JsonApi, conversation: Conversation) -> None:
+    response = api.call("PUT", messages_url(conversation), {"content": "Hi"})
 
     assert response.status_code == 405
-    assert response["Allow"] == "POST"
+    assert response["Allow"] == "GET, POST"
 
 
 def test_sending_refuses_anonymous_users(

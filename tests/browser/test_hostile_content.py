@@ -12,9 +12,10 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from chat.models import Conversation, Message
+from chat.models import Conversation
 from tests.support.browser import open_page, send, wait_ended_on_page
 from tests.support.daphne import Daphne
+from tests.support.rows import add_message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -71,8 +72,8 @@ def test_an_image_in_html_stored_before_the_rule_is_refused_by_the_policy(
     page: Page, daphne: Daphne, live_user: User, attacker: Attacker, csp_refusals: list[str]
 ) -> None:
     conv = Conversation.objects.create(owner=live_user, title="Old", model="demo")
-    Message.objects.create(conversation=conv, role="user", content="Hi", html="Hi")
-    Message.objects.create(
+    add_message(conversation=conv, role="user", content="Hi", html="Hi")
+    add_message(
         conversation=conv,
         role="assistant",
         content="old",

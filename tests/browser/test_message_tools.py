@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from chat.models import Conversation, Message, Preferences
 from tests.support.browser import open_page, send, wait_ended_on_page
 from tests.support.daphne import Daphne
+from tests.support.rows import add_message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -23,9 +24,9 @@ WRITTEN_AT = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)  # 20:30 in Shanghai
 def conversation_with_reply(user: User, model: str = "demo", count: int = 1) -> Conversation:
     conv = Conversation.objects.create(owner=user, title="Tools", model=model)
     for i in range(count):
-        Message.objects.create(conversation=conv, role="user", content=f"Question {i}")
-        Message.objects.create(
-            conversation=conv,
+        add_message(conv, role="user", content=f"Question {i}")
+        add_message(
+            conv,
             role="assistant",
             model=model,
             content=f"## Answer {i}\n\n- one\n- two",

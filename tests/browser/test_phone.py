@@ -8,9 +8,10 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from chat.models import Conversation, Message
+from chat.models import Conversation
 from tests.support.browser import open_page, wait_ended_on_page
 from tests.support.daphne import Daphne
+from tests.support.rows import add_message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -18,9 +19,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 def conversation_with_messages(user: User, title: str = "On the phone") -> Conversation:
     conv = Conversation.objects.create(owner=user, title=title, model="demo")
     for i in range(6):
-        Message.objects.create(conversation=conv, role="user", content=f"Question {i}")
-        Message.objects.create(
-            conversation=conv,
+        add_message(conv, role="user", content=f"Question {i}")
+        add_message(
+            conv,
             role="assistant",
             content=f"Answer {i}",
             html=f"<p>Answer {i}</p>",

@@ -8,9 +8,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from chat.models import Conversation, Message
+from chat.models import Conversation
 from chat.providers import errors
 from tests.support.clients import SiteClient
+from tests.support.rows import add_message
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN"}
 
@@ -40,10 +41,8 @@ def test_upstream_errors_are_shown_in_the_readers_language(
     client: Client, user: User, stored: str, shown: str
 ) -> None:
     conv = Conversation.objects.create(owner=user, title="Errors", model="demo")
-    Message.objects.create(conversation=conv, role="user", content="Hi")
-    Message.objects.create(
-        conversation=conv, role="assistant", status="error", error=stored, error_kind="timeout"
-    )
+    add_message(conv, role="user", content="Hi")
+    add_message(conv, role="assistant", status="error", error=stored, error_kind="timeout")
     client.force_login(user)
     html = client.get(f"/c/{conv.pk}/", **ZH).content.decode()
     assert f'<p class="message-error" role="alert">{shown}</p>' in html.replace("&#x27;", "'")

@@ -10,9 +10,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from chat.models import Conversation, Message
+from chat.models import Conversation
 from chat.render import render_markdown, render_plain
 from tests.support.clients import PASSWORD
+from tests.support.rows import add_message
 
 
 def _strings(html: str) -> dict[str, str]:
@@ -85,11 +86,9 @@ def test_conversation_page_shows_stored_html_and_escapes_user_text(
     auth_client: Client, conversation: Conversation
 ) -> None:
     hostile = '<img src=x onerror="alert(1)"> & <script>alert(2)</script>'
-    Message.objects.create(
-        conversation=conversation, role="user", content=hostile, html=render_plain(hostile)
-    )
+    add_message(conversation=conversation, role="user", content=hostile, html=render_plain(hostile))
     reply_text = "## Title\n\n```python\nprint('hi')\n```\n"
-    Message.objects.create(
+    add_message(
         conversation=conversation,
         role="assistant",
         content=reply_text,
@@ -109,7 +108,7 @@ def test_conversation_page_shows_stored_html_and_escapes_user_text(
 def test_a_reply_still_streaming_shows_its_partial_text_and_stream_url(
     auth_client: Client, conversation: Conversation
 ) -> None:
-    reply = Message.objects.create(
+    reply = add_message(
         conversation=conversation, role="assistant", content="Half <b>way", status="streaming"
     )
     html = auth_client.get(f"/c/{conversation.pk}/").content.decode()
@@ -121,8 +120,8 @@ def test_a_reply_still_streaming_shows_its_partial_text_and_stream_url(
 def test_a_failed_last_reply_shows_its_error_and_retry(
     auth_client: Client, conversation: Conversation
 ) -> None:
-    Message.objects.create(conversation=conversation, role="user", content="Hi", html="Hi")
-    Message.objects.create(
+    add_message(conversation=conversation, role="user", content="Hi", html="Hi")
+    add_message(
         conversation=conversation, role="assistant", status="error", error="Upstream said no."
     )
     html = auth_client.get(f"/c/{conversation.pk}/").content.decode()
@@ -141,19 +140,20 @@ def test_a_failed_last_reply_shows_its_error_and_retry(
         ("error", "rejected", False),
         ("stopped", "", True),
         ("interrupted", "", True),
-        ("complete", "", False),
+        ("complete", "", True),
     ],
 )
-def test_retry_is_offered_only_where_retrying_can_help(
+def test_retry_is_offered_only_where_retrying_can_help_and_regenerate_on_complete_replies(
     auth_client: Client, conversation: Conversation, status: str, kind: str, offered: bool
 ) -> None:
-    Message.objects.create(conversation=conversation, role="user", content="Hi", html="Hi")
-    Message.objects.create(
+    add_message(conversation=conversation, role="user", content="Hi", html="Hi")
+    add_message(
         conversation=conversation, role="assistant", status=status, error_kind=kind, error="x"
     )
     html = auth_client.get(f"/c/{conversation.pk}/").content.decode()
-    assert ('<button type="button" class="retry-button">Retry</button>' in html) is offered
-    assert f'data-retryable="{str(offered).lower()}"' in html
+    label = "Regenerate" if status == "complete" else "Retry"
+    assert (f'<button type="button" class="retry-button">{label}</button>' in html) is offered
+    assert f'data-retryable="{str(offered and status != "complete").lower()}"' in html
 
 
 def test_a_conversation_on_a_retired_model_says_so(auth_client: Client, user: User) -> None:
@@ -187,8 +187,8 @@ def test_an_interrupted_reply_is_explained_in_the_readers_language(
 ) -> None:
     from chat.replies.outcome import SERVER_STOPPED
 
-    Message.objects.create(conversation=conversation, role="user", content="Hi", html="Hi")
-    Message.objects.create(
+    add_message(conversation=conversation, role="user", content="Hi", html="Hi")
+    add_message(
         conversation=conversation,
         role="assistant",
         status="interrupted",

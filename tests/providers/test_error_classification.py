@@ -83,7 +83,8 @@ def test_the_upstreams_own_code_is_read() -> None:
         (10014, "blocked", False),
         (10007, "error", True),
         (10110, "error", True),
-        (10907, "rejected", False),
+        (10907, "context_length", False),
+        (10906, "rejected", False),
     ],
 )
 def test_spark_codes_are_classified(code: int, kind: str, retryable: bool) -> None:
@@ -102,3 +103,76 @@ def test_secrets_are_redacted_from_the_message() -> None:
     error = UpstreamError("Bad key sk-abcdef: key sk-abcdef refused", "auth")
     clean = error.redacted("sk-abcdef", "")
     assert (clean.message, clean.kind) == ("Bad key [redacted]: key [redacted] refused", "auth")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "parser"),
+    [
+        (
+            400,
+            {
+                "error": {
+                    "message": "This model's maximum context length is 128000 tokens. However, "
+                    "your messages resulted in 130532 tokens. Please reduce the length.",
+                    "type": "invalid_request_error",
+                    "param": "messages",
+                    "code": "context_length_exceeded",
+                }
+            },
+            parse_openai_error,
+        ),
+        (
+            400,
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": "prompt is too long: 208732 tokens > 200000 maximum",
+                },
+            },
+            parse_anthropic_error,
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "code": 400,
+                    "message": "The input token count (1200000) exceeds the maximum number of "
+                    "tokens allowed (1048576).",
+                    "status": "INVALID_ARGUMENT",
+                }
+            },
+            parse_gemini_error,
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "code": 400,
+                    "message": "the request exceeds the available context size, try increasing it",
+                    "type": "exceed_context_size_error",
+                }
+            },
+            parse_openai_error,
+        ),
+        (
+            400,
+            {"error": {"message": "Range of input length should be [1, 30720]", "code": "x"}},
+            parse_openai_error,
+        ),
+    ],
+)
+def test_a_conversation_longer_than_the_context_is_told_apart(
+    status: int, body: object, parser: ErrorParser
+) -> None:
+    error = http_error("Upstream", status, parser(body))
+    assert (error.kind, error.retryable) == ("context_length", False)
+    assert error.message.startswith(
+        "Upstream refused the conversation as longer than the model's context; "
+        "start a new conversation (HTTP 400): "
+    )
+
+
+def test_other_bad_requests_stay_rejected() -> None:
+    body = parse_openai_error({"error": {"message": "Invalid value for 'temperature'."}})
+    assert http_error("Upstream", 400, body).kind == "rejected"

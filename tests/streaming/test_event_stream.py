@@ -22,6 +22,7 @@ from tests.support.fakes.openai_scenarios import (
     SEPARATORS_TEXT,
     STEADY_TEXT,
 )
+from tests.support.rows import add_message
 from tests.support.waiting import wait_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -237,8 +238,8 @@ def test_the_stream_needs_an_event_stream_accept_header(site: SiteClient) -> Non
 def test_another_users_reply_stream_is_not_found(site: SiteClient) -> None:
     stranger = User.objects.create_user("dave", password="another-horse-battery-7")
     conv = Conversation.objects.create(owner=stranger, model="demo")
-    Message.objects.create(conversation=conv, role="user", content="Private")
-    theirs = store.new_reply(conv, "")
+    question = add_message(conv, role="user", content="Private")
+    theirs = store.new_reply(conv, "", question.pk)
 
     response = site.http.get(f"/api/replies/{theirs.pk}/events", headers=EVENT_STREAM)
 

@@ -4,7 +4,10 @@ browser applies), and the Django test client speaking the JSON API."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -203,3 +206,55 @@ class JsonApi:
 
     def delete(self, path: str, **kwargs: Any) -> HttpResponse:
         return self.call("DELETE", path, **kwargs)
+
+
+class UserEventsReader:
+    """GET /api/events read in a thread of its own, as a tab would. Open (the site has
+    answered, so it follows every change from now on) once constructed."""
+
+    def __init__(self, base_url: str, session_key: str, last_event_id: str | None = None) -> None:
+        self.events: list[Event] = []
+        self.status = 0
+        self._http = httpx.Client(base_url=base_url, cookies={"sessionid": session_key}, timeout=60)
+        self._opened = threading.Event()
+        self._closing = False
+        self._socket: socket.socket | None = None
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        self._thread = threading.Thread(target=self._read, args=(headers,), daemon=True)
+        self._thread.start()
+        assert self._opened.wait(15), "the event stream did not answer"
+
+    def _read(self, headers: dict[str, str]) -> None:
+        try:
+            with self._http.stream("GET", "/api/events", headers=headers) as response:
+                self.status = response.status_code
+                self._socket = response.extensions["network_stream"].get_extra_info("socket")
+                self._opened.set()
+                parser = SSEParser()
+                for chunk in response.iter_raw():
+                    for sse in parser.feed(chunk):
+                        self.events.append(Event.read(sse))
+        except Exception:
+            if not self._closing:
+                raise
+        finally:
+            self._opened.set()
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[Event]:
+        """The first `count` events, once they have come."""
+        deadline = time.monotonic() + timeout
+        while len(self.events) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(self.events) >= count, f"{len(self.events)} events, not {count}: {self.events}"
+        return self.events[:count]
+
+    def close(self) -> None:
+        """Hang up, as a closed tab does (shutting the socket wakes the reading thread)."""
+        self._closing = True
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
+        self._http.close()
+        self._thread.join(5)

@@ -8,13 +8,21 @@ from chat.models import Conversation, Message, UsageRecord
 from chat.replies import store
 
 
+def add_message(conversation: Conversation, **fields: object) -> Message:
+    """A message at the end of the conversation's current branch, now its current leaf (or,
+    with `parent=`, under that message)."""
+    fields.setdefault("parent", conversation.current)
+    message = Message.objects.create(conversation=conversation, **fields)
+    conversation.current = message
+    conversation.save(update_fields=["current"])
+    return message
+
+
 def finished_exchange(conv: Conversation, text: str = "Hello") -> tuple[Message, Message]:
-    """A user message and its complete reply, stored directly, with the reply's row in the
-    usage ledger as the site writes it."""
-    question = Message.objects.create(conversation=conv, role="user", content="Hi")
-    reply = Message.objects.create(
-        conversation=conv, role="assistant", content=text, html=f"<p>{text}</p>", model="demo"
-    )
+    """A user message and its complete reply at the end of the current branch, stored
+    directly, with the reply's row in the usage ledger as the site writes it."""
+    question = add_message(conv, role="user", content="Hi")
+    reply = add_message(conv, role="assistant", content=text, html=f"<p>{text}</p>", model="demo")
     UsageRecord.objects.create(
         user_id=conv.owner_id,
         reply=reply,
@@ -29,8 +37,8 @@ def finished_exchange(conv: Conversation, text: str = "Hello") -> tuple[Message,
 def streaming_reply(conv: Conversation, heartbeat_at: datetime | None = None) -> Message:
     """A user message and a reply still being written (with no generation behind it), its
     last heartbeat now or at `heartbeat_at`."""
-    Message.objects.create(conversation=conv, role="user", content="Hi")
-    reply = store.new_reply(conv, "")
+    question = add_message(conv, role="user", content="Hi")
+    reply = store.new_reply(conv, "", question.pk)
     if heartbeat_at is not None:
         Message.objects.filter(pk=reply.pk).update(heartbeat_at=heartbeat_at)
         reply.heartbeat_at = heartbeat_at

@@ -38,9 +38,13 @@ def _surrogate_stream() -> Scenario:
 
 
 def _text_stream(
-    pieces: list[str], finish: str = "stop", usage: tuple[int, int] = (9, 7), delay: float = 0.05
+    pieces: list[str],
+    finish: str = "stop",
+    usage: tuple[int, int] | None = (9, 7),
+    delay: float = 0.05,
 ) -> Scenario:
-    """Paced so that a client connecting right after the POST sees every chunk as a delta."""
+    """Paced so that a client connecting right after the POST sees every chunk as a delta.
+    Without `usage`, like a compatible server not asked for `stream_options.include_usage`."""
     first = openai_chunk(None, None).replace(
         '"delta":{}', '"delta":{"role":"assistant","content":""}'
     )
@@ -48,7 +52,7 @@ def _text_stream(
         first,
         *(openai_chunk(p) for p in pieces),
         openai_chunk(None, finish),
-        _usage_chunk(*usage),
+        *([_usage_chunk(*usage)] if usage else []),
         "data: [DONE]",
     ]
     return Scenario(body=sse(*events), delay=delay, first_delay=0.3)
@@ -265,3 +269,28 @@ FLOOD_TEXT = "".join(FLOOD_PIECES)
 SCENARIOS["oa-flood"] = _text_stream(FLOOD_PIECES, delay=0.001)
 # The same over about 9 s: still being written well after a reader's stall ends.
 SCENARIOS["oa-flood-slow"] = _text_stream(FLOOD_PIECES, delay=0.003)
+
+
+# --- A model with a small context (tests/replies/test_context_fitting.py) -----------------
+
+SMALL_CONTEXT_CHARS = 3_000  # oa-small-context refuses a request holding more text than this
+
+
+def _small_context(rec: Recorded) -> Scenario:
+    """Refuses, exactly as OpenAI does, a conversation holding more than
+    SMALL_CONTEXT_CHARS characters; otherwise answers how many messages it was sent, and
+    reports no usage (the site then counts what it sent by its estimate)."""
+    messages = getattr(rec, "json")["messages"]  # noqa: B009 (rec is a Recorded request)
+    chars = sum(len(str(m["content"])) for m in messages)
+    if chars > SMALL_CONTEXT_CHARS:
+        return _error_body(
+            400,
+            "This model's maximum context length is 1000 tokens. However, your messages "
+            f"resulted in {chars // 3} tokens. Please reduce the length of the messages.",
+            "invalid_request_error",
+            "context_length_exceeded",
+        )
+    return _text_stream([f"Read {len(messages)} messages."], usage=None, delay=0.01)
+
+
+SCENARIOS["oa-small-context"] = _small_context

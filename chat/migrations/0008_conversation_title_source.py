@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0003_usage_ledger'),
+        ('chat', '0007_search_indexes'),
     ]
 
     operations = [

@@ -1,0 +1,64 @@
+"""A conversation's messages as a tree (DESIGN.md, "Conversations are trees").
+
+Every message has a parent (null for a first message); messages with the same parent are
+siblings: the retries of a reply, the edited versions of a question. A conversation shows and
+continues one branch, from a root to its current leaf (`Conversation.current`). The shape is
+read in one query, (id, parent) pairs in the order the messages were written, and walked here
+in memory: a conversation holds hundreds of messages, not millions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from chat.models import Message
+
+
+class Tree:
+    """The shape of one conversation: who is whose parent, in writing order."""
+
+    def __init__(self, pairs: Iterable[tuple[int, int | None]]) -> None:
+        self.parent_of: dict[int, int | None] = {}
+        self.children: dict[int | None, list[int]] = {}
+        self.rank: dict[int, int] = {}  # writing order: later is newer
+        for pk, parent in pairs:
+            self.rank[pk] = len(self.rank)
+            self.parent_of[pk] = parent
+            self.children.setdefault(parent, []).append(pk)
+
+    @classmethod
+    def of(cls, conversation_id: int) -> Tree:
+        rows = (
+            Message.objects.filter(conversation_id=conversation_id)
+            .order_by("created_at", "id")
+            .values_list("pk", "parent_id")
+        )
+        return cls(rows)
+
+    def __contains__(self, pk: object) -> bool:
+        return pk in self.parent_of
+
+    def branch(self, leaf: int | None) -> list[int]:
+        """The ids from the root down to `leaf` (nothing for None)."""
+        path: list[int] = []
+        node = leaf
+        while node is not None and node in self.parent_of and len(path) <= len(self.parent_of):
+            path.append(node)
+            node = self.parent_of[node]
+        path.reverse()
+        return path
+
+    def siblings(self, pk: int) -> list[int]:
+        """The messages with the same parent as `pk`, itself included, oldest first."""
+        return list(self.children.get(self.parent_of.get(pk), [pk]))
+
+    def newest_leaf(self, pk: int) -> int:
+        """The newest message under `pk` (itself included). A message's children are newer
+        than it, so the newest one of a subtree is always one of its leaves."""
+        newest, stack = pk, [pk]
+        while stack:
+            node = stack.pop()
+            if self.rank[node] > self.rank[newest]:
+                newest = node
+            stack.extend(self.children.get(node, ()))
+        return newest
