@@ -73,7 +73,6 @@ class Generation:
         self.layer = get_channel_layer()
         self.feed = Feed(reply_id).open()
         self.usage = Usage()
-        self.sent_tokens: int | None = None  # what was sent, estimated (chat/context.py)
         self.finish = Finish("stop", "")
         self.first_token_ms: int | None = None
         self.started = time.monotonic()
@@ -163,10 +162,9 @@ class Generation:
             raise UpstreamError(outcome.REPLY_DELETED, "config")
         model_id = reply.model or reply.conversation.model
         provider, model = resolve(model_id)
-        request, fitted = store.history_request(
+        request, _fitted = store.history_request(
             reply, settings.CHAT_MAX_OUTPUT_TOKENS, context_tokens(model_id)
         )
-        self.sent_tokens = fitted.tokens
         return provider, replace(request, model=model)
 
     def _first_token(self) -> None:
@@ -233,10 +231,9 @@ class Generation:
             reasoning=self.feed.reasoning_text(),
             error=verdict.error,
             error_kind=verdict.error_kind or "",
-            # Counted by the upstream where it reports usage, estimated where it does not.
-            input_tokens=(
-                self.usage.input_tokens if self.usage.input_tokens is not None else self.sent_tokens
-            ),
+            # As the upstream reported it (None when it did not): the site's estimate of what
+            # it sends (chat/context.py) only decides what fits, never passes for usage.
+            input_tokens=self.usage.input_tokens,
             output_tokens=self.usage.output_tokens,
             finish_reason=verdict.finish.reason,
             upstream_finish_reason=verdict.finish.raw,

@@ -21,25 +21,32 @@ export function setItemTitle(page, item, title) {
 // A conversation's new title, wherever the page shows it (its item, and the header and the
 // tab's title if it is the current one).
 export function showRenamed(page, id, title) {
-  const item = itemFor(page, id);
+  const item = sidebarItem(page, id);
   if (item) setItemTitle(page, item, title);
   if (String(id) === page.conversationId) setTitle(page, title);
 }
 
+// Adds the conversation's item unless it is there (another tab's event may have added it
+// first), and marks it current if it is this page's conversation.
 export function addSidebarItem(page, conv, { atTop }) {
   const { els } = page;
-  if (sidebarItem(page, conv.id)) return;
-  const item = clone('tpl-conversation-item');
-  item.dataset.conversationId = conv.id;
-  item.querySelector('.conversation-link').href = page.url('urlConversation', conv.id);
-  setItemTitle(page, item, conv.title || '');
+  let item = sidebarItem(page, conv.id);
+  if (!item) {
+    item = clone('tpl-conversation-item');
+    item.dataset.conversationId = conv.id;
+    item.querySelector('.conversation-link').href = page.url('urlConversation', conv.id);
+    setItemTitle(page, item, conv.title || '');
+    if (atTop) els.list.prepend(item);
+    else els.list.append(item);
+  }
   if (String(conv.id) === page.conversationId) {
-    for (const other of els.list.querySelectorAll('.is-current')) other.classList.remove('is-current');
+    for (const other of els.list.querySelectorAll('.is-current')) {
+      other.classList.remove('is-current');
+      other.querySelector('.conversation-link').removeAttribute('aria-current');
+    }
     item.classList.add('is-current');
     item.querySelector('.conversation-link').setAttribute('aria-current', 'page');
   }
-  if (atTop) els.list.prepend(item);
-  else els.list.append(item);
   els.sidebarEmpty.hidden = true;
 }
 

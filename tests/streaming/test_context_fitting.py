@@ -89,8 +89,9 @@ def test_with_its_context_size_set_the_oldest_turns_are_left_out(
     assert end["context_from"] == first_sent.pk
     reply = Message.objects.get(pk=result["sent"]["reply"]["id"])  # type: ignore[index]
     assert reply.context_from == first_sent.pk
-    # The upstream reported no usage: what was sent is counted by the estimate.
-    assert reply.input_tokens == sum(estimate_tokens(t["content"]) + PER_MESSAGE for t in turns)
+    # What was sent fits the model's size by the site's count (the upstream reports no usage).
+    assert sum(estimate_tokens(t["content"]) + PER_MESSAGE for t in turns) <= 1000
+    assert reply.input_tokens is None
     page = client_page(site, live_user, conv)
     assert f'data-context-from="{first_sent.pk}"' in page
 

@@ -250,7 +250,10 @@ TRANSCRIPTS: dict[str, tuple[Scenario, Expected]] = {
             },
             indent=None,
         ),
-        failed("rejected the request (HTTP 400)", "the request exceeds the available context size"),
+        failed(
+            "longer than the model's context; start a new conversation (HTTP 400)",
+            "the request exceeds the available context size",
+        ),
     ),
     "oa-t-ollama-404": (
         json_body(

@@ -117,7 +117,10 @@ TRANSCRIPTS: dict[str, tuple[Scenario | Callable[[Recorded], Scenario], Expected
             "invalid_request_error",
             None,
         ),
-        failed("rejected the request (HTTP 400)", "maximum context length is 4097 tokens"),
+        failed(
+            "longer than the model's context; start a new conversation (HTTP 400)",
+            "maximum context length is 4097 tokens",
+        ),
     ),
     "cmp-t-401": (
         _error(401, "Incorrect API key provided: sk-te****.", "invalid_request_error", None),

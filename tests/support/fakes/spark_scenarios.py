@@ -94,7 +94,10 @@ TRANSCRIPTS: dict[str, tuple[SparkScenario, Expected]] = {
     ),
     "sp-too-long": (
         SparkScenario([error_frame(10907, "token count exceeds the limit")]),
-        failed("reported an error (code 10907)", "token count exceeds the limit"),
+        failed(
+            "longer than the model's context; start a new conversation (code 10907)",
+            "token count exceeds the limit",
+        ),
     ),
     "sp-truncated": (
         SparkScenario([frame(0, 0, "Never"), frame(1, 1, " finished")]),
