@@ -68,10 +68,11 @@ def explain(error_kind: str, error: str) -> str:
 
 
 def for_reader(payload: EndPayload) -> EndPayload:
-    """An `end` event's data with its error in the reader's language (the current one)."""
+    """An `end` event's data with an upstream error sentence in the reader's language (the
+    current one); the site's own errors the page words itself, by kind (`explanations`)."""
     if not payload.get("error"):
         return payload
-    return {**payload, "error": explain(str(payload.get("error_kind") or ""), payload["error"])}
+    return {**payload, "error": errors.translated(payload["error"])}
 
 
 def explanations() -> dict[str, str]:

@@ -2,6 +2,7 @@
 // on #chat-app and from the #chat-strings JSON block; everything else goes through /api/.
 // This entry builds the page's state, sends messages and wires events to the other modules.
 import { createApi } from './api.js';
+import { wireAnnouncer } from './announce.js';
 import { wireAttention } from './attention.js';
 import { wireDrawer } from './drawer.js';
 import { hideError, showError, updateComposer, wireComposer } from './composer.js';
@@ -126,6 +127,7 @@ function start(app) {
   wireShortcuts(page, { stop: () => stop(page) });
   wireMessageTools(page);
   wireAttention(page);
+  wireAnnouncer(page);
   adaptHints(page);
   wireComposer(page, { send, stop: () => stop(page) });
   wireSystemPromptCounter(page); // after wireComposer: its input listener runs second

@@ -30,6 +30,7 @@ export function startStream(page, el, streamUrl) {
   stream.live = new LiveView(body);
   stream.live.append(shown);
   page.activeStream = stream;
+  el.dispatchEvent(new CustomEvent('reply-start', { bubbles: true })); // announce.js
   updateRetryButtons(page);
   updateComposer(page);
   connect(page, stream);
