@@ -17,6 +17,12 @@ export function keepFocus(page) {
 
 // `stop` stops the reply being written.
 export function wireShortcuts(page, { stop }) {
+  // A reply that the user started from a button that then goes away (Regenerate, Retry: its
+  // message is replaced) leaves the keyboard in the composer, not on the page's body. (Not
+  // a reply resumed as the page loads: on a phone, focus would open the keyboard.)
+  page.els.messages.addEventListener('reply-start', () => {
+    if (page.busy) keepFocus(page);
+  });
   document.addEventListener('keydown', (event) => {
     if (event.key !== 'Escape' || event.defaultPrevented || event.isComposing) return;
     if (!page.activeStream) return;

@@ -76,3 +76,17 @@ def test_escape_in_the_settings_while_nothing_streams_changes_nothing(
     page.keyboard.press("Escape")
     expect(reply).to_have_attribute("data-status", "complete")
     expect(page.locator("#composer-input")).to_be_focused()
+
+
+def test_regenerating_from_the_keyboard_keeps_focus_in_the_page(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    open_page(page, daphne, live_user)
+    reply = send(page, "Once more")
+    wait_ended_on_page(reply)
+    button = page.locator(".from-assistant").last.locator(".retry-button")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".from-assistant.is-streaming")).to_have_count(1)
+    assert page.evaluate("document.activeElement !== document.body")
+    expect(page.locator("#composer-input")).to_be_focused()

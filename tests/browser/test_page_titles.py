@@ -24,3 +24,16 @@ def test_the_written_title_replaces_the_first_message_in_the_page(
     expect(page.locator("#conversation-title")).to_have_text("Demo: Plans for the weekend")
     expect(item.locator("a")).to_have_text("Demo: Plans for the weekend")
     expect(page).to_have_title("Demo: Plans for the weekend · Chat")
+
+
+def test_another_tab_sees_the_written_title(
+    page: Page, titling_daphne: Daphne, live_user: User
+) -> None:
+    open_page(page, titling_daphne, live_user)
+    other = page.context.new_page()
+    other.goto(titling_daphne.url + "/")
+    expect(other.locator("#composer-input")).to_be_enabled()
+
+    reply = send(page, "Ideas for dinner")
+    wait_ended_on_page(reply)
+    expect(other.locator(".conversation-item a").first).to_have_text("Demo: Ideas for dinner")
