@@ -1,4 +1,5 @@
-"""Administrators read every conversation here, and manage upstream endpoints and limits."""
+"""Administrators manage upstream endpoints and limits here; conversations, usage and
+moderation have modules of their own (admin_history, admin_usage, admin_moderation)."""
 
 from __future__ import annotations
 
@@ -6,95 +7,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import Conversation, Endpoint, Message, UserLimits
-
-_MESSAGE_FIELDS = (
-    "role",
-    "status",
-    "model",
-    "content",
-    "rendered",
-    "error",
-    "input_tokens",
-    "output_tokens",
-    "finish_reason",
-    "first_token_ms",
-    "duration_ms",
-    "parent",
-    "created_at",
-)
-
-
-@admin.display(description=_("rendered"))
-def rendered(message: Message) -> str:
-    # Stored HTML was made by chat.render (sanitized), so it is safe to show as it is.
-    return mark_safe(f'<div class="chat-rendered">{message.html}</div>')
-
-
-class MessageInline(admin.StackedInline[Message, Conversation]):
-    model = Message
-    extra = 0
-    can_delete = False
-    fields = _MESSAGE_FIELDS
-    readonly_fields = _MESSAGE_FIELDS
-    ordering = ["created_at", "id"]
-
-    def rendered(self, message: Message) -> str:
-        return rendered(message)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin[Conversation]):
-    list_display = ("__str__", "owner", "model", "message_count", "updated_at", "created_at")
-    list_filter = ("model", "updated_at", "created_at", "messages__status")
-    search_fields = ("title", "owner__username", "owner__email", "messages__content")
-    list_select_related = ("owner",)
-    readonly_fields = ("owner", "created_at", "updated_at")
-    date_hierarchy = "updated_at"
-    inlines = [MessageInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
-        queryset: QuerySet[Conversation] = super().get_queryset(request)
-        return queryset.annotate(n_messages=Count("messages"))
-
-    @admin.display(description=_("messages"), ordering="n_messages")
-    def message_count(self, conv: Conversation) -> int:
-        count: int = conv.n_messages  # type: ignore[attr-defined]
-        return count
-
-
-@admin.register(Message)
-class MessageAdmin(admin.ModelAdmin[Message]):
-    list_display = ("id", "conversation", "role", "status", "model", "short_error", "created_at")
-    list_filter = ("status", "role", "model", "created_at")
-    search_fields = ("content", "error", "conversation__title", "conversation__owner__username")
-    list_select_related = ("conversation",)
-    fields = ("conversation", *_MESSAGE_FIELDS, "upstream_finish_reason", "reasoning")
-    readonly_fields = fields
-
-    def rendered(self, message: Message) -> str:
-        return rendered(message)
-
-    @admin.display(description=_("error"))
-    def short_error(self, message: Message) -> str:
-        return message.error[:120]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from chat import admin_history, admin_moderation, admin_usage  # noqa: F401 (they register pages)
+from chat.models import Endpoint, UserLimits
 
 
 class EndpointForm(forms.ModelForm[Endpoint]):
@@ -176,7 +92,7 @@ class EndpointAdmin(admin.ModelAdmin[Endpoint]):
 
 @admin.register(UserLimits)
 class UserLimitsAdmin(admin.ModelAdmin[UserLimits]):
-    list_display = ("user", "max_concurrent_replies", "messages_per_minute")
+    list_display = ("user", "max_concurrent_replies", "messages_per_minute", "daily_tokens")
     search_fields = ("user__username",)
     autocomplete_fields = ("user",)
 

@@ -18,6 +18,7 @@ from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, api, json_body, text_field
 from chat.limits import check_can_create_conversation, check_can_start_reply
 from chat.models import Conversation, Message, UsageRecord
+from chat.moderation import review_message
 from chat.providers import available_models, default_model, model_exists
 from chat.replies import store
 from chat.replies.generation import spawn
@@ -106,6 +107,7 @@ async def conversations(request: HttpRequest, user: Any) -> JsonResponse:
         conv = await in_request_thread(_create_conversation)(user, data)
         return JsonResponse(store.conversation_dict(conv), status=201)
     _refuse_when_draining()
+    await review_message(user, data["content"], None)  # before anything is stored or sent
     channel = await new_worker_channel()
     conv, question, reply = await in_request_thread(_start_conversation)(user, data, channel)
     spawn(reply.pk, channel)
@@ -190,6 +192,7 @@ async def messages(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
         return JsonResponse(await in_request_thread(_all_messages)(user, pk))
     _refuse_when_draining()
     data = json_body(request)
+    await review_message(user, data.get("content"), pk)  # before anything is stored or sent
     channel = await new_worker_channel()
     question, reply = await in_request_thread(sending.start_exchange)(user, pk, data, channel)
     spawn(int(str(reply["id"])), channel)

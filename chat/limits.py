@@ -1,4 +1,5 @@
-"""Per-user limits on replies: concurrent replies and messages per minute.
+"""Per-user limits on replies: concurrent replies, messages per minute and the daily token
+quota (chat/quota.py).
 
 Defaults come from settings; an administrator can override them per user (UserLimits).
 """
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from chat.apiutil import ApiError
 from chat.models import Conversation, Message, UsageRecord, UserLimits
+from chat.quota import check_quota, daily_allowance
 
 
 def check_can_start_reply(user: User) -> None:
@@ -47,6 +49,7 @@ def check_can_start_reply(user: User) -> None:
             _("You have sent %(n)d messages in the last minute; wait a moment.") % {"n": recent},
             status=429,
         )
+    check_quota(user, daily_allowance(user, override, loaded=True))
 
 
 def check_can_create_conversation(user: User) -> None:

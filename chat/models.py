@@ -192,7 +192,7 @@ class Message(models.Model):
         return self.status == self.Status.ERROR and (
             not self.error_kind
             or self.error_kind in RETRYABLE_KINDS
-            or self.error_kind == "server_failed"
+            or self.error_kind in ("server_failed", "moderation_failed")
         )
 
 
@@ -272,6 +272,12 @@ class UserLimits(models.Model):
         blank=True,
         help_text=_("Empty: CHAT_MESSAGES_PER_MINUTE."),
     )
+    daily_tokens = models.PositiveIntegerField(
+        _("tokens per day"),
+        null=True,
+        blank=True,
+        help_text=_("Input and output tokens a day. Empty: CHAT_DAILY_TOKENS; 0: no limit."),
+    )
 
     class Meta:
         verbose_name = _("user limits")
@@ -279,6 +285,29 @@ class UserLimits(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class ModelPrice(models.Model):
+    """What a model costs, set by an administrator; usage pages compute cost from it."""
+
+    model = models.CharField(
+        _("model"), max_length=200, unique=True, help_text=_("Model id as listed by /api/models.")
+    )
+    input_per_million = models.DecimalField(
+        _("input price per million tokens"), max_digits=12, decimal_places=4
+    )
+    output_per_million = models.DecimalField(
+        _("output price per million tokens"), max_digits=12, decimal_places=4
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["model"]
+        verbose_name = _("model price")
+        verbose_name_plural = _("model prices")
+
+    def __str__(self) -> str:
+        return self.model
 
 
 class UsageRecordQuerySet(models.QuerySet["UsageRecord"]):
@@ -323,6 +352,43 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.model} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ModerationFlag(models.Model):
+    """A message or reply the moderation hook stopped (chat/moderation.py), for administrators
+    only. A refused message is not stored as a message: its text is here. A moderated reply is
+    saved without its text (the user sees only that it was moderated): its text is here."""
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("user message")
+        REPLY = "reply", _("reply")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderation_flags"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    text = models.TextField(_("text"))
+    reason = models.CharField(_("reason"), max_length=500)
+    service_failed = models.BooleanField(
+        _("service failed"),
+        default=False,
+        help_text=_("Stopped because the moderation service failed (CHAT_MODERATION_FAIL)."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("flagged message")
+        verbose_name_plural = _("flagged messages")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.user} · {self.reason}"
 
 
 class UserEvent(models.Model):

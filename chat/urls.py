@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from chat import api, apiutil, preferences, stream, views
+from chat import api, apiutil, preferences, stream, usage_views, views
 
 
 class IdConverter:
@@ -23,7 +23,9 @@ app_name = "chat"
 urlpatterns = [
     path("", views.home, name="home"),
     path("c/<id:pk>/", views.conversation, name="conversation"),
+    path("usage/", usage_views.usage_page, name="usage"),
     path("api/models", api.models, name="api-models"),
+    path("api/usage", usage_views.api_usage, name="api-usage"),
     path("api/conversations", api.conversations, name="api-conversations"),
     path("api/conversations/<id:pk>", api.conversation, name="api-conversation"),
     path("api/conversations/<id:pk>/messages", api.messages, name="api-messages"),

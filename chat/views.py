@@ -80,6 +80,13 @@ def ui_strings() -> dict[str, object]:
             "model's context."
         ),
         "explanations": explanations(),
+        "quota_left": _(
+            "%(remaining)s of your %(total)s tokens for today are left; the allowance resets "
+            "at %(time)s."
+        ),
+        "quota_used_up": _(
+            "You have used your %(total)s tokens for today; the allowance resets at %(time)s."
+        ),
     }
 
 

@@ -287,6 +287,10 @@ CHAT_MAX_CONCURRENT_REPLIES = env_int("CHAT_MAX_CONCURRENT_REPLIES", 3, minimum=
 CHAT_MESSAGES_PER_MINUTE = env_int("CHAT_MESSAGES_PER_MINUTE", 20, minimum=1)
 CHAT_CONVERSATIONS_PER_MINUTE = env_int("CHAT_CONVERSATIONS_PER_MINUTE", 20, minimum=1)
 CHAT_MAX_STREAMS_PER_USER = env_int("CHAT_MAX_STREAMS_PER_USER", 30, minimum=1)
+# Input + output tokens a user may spend per day (0: no limit); per-user override in the admin.
+CHAT_DAILY_TOKENS = env_int("CHAT_DAILY_TOKENS", 0, minimum=0)
+# The currency that model prices (admin, Model prices) are given in, shown beside costs.
+CHAT_CURRENCY = env_str("CHAT_CURRENCY", "USD")
 
 # Upstream timeouts (seconds), shared by every provider.
 CHAT_CONNECT_TIMEOUT = env_float("CHAT_CONNECT_TIMEOUT", 10.0, minimum=0.01)
@@ -318,3 +322,28 @@ SPARK_URL = env_str("SPARK_URL", "wss://spark-api.xf-yun.com/v3.5/chat")
 SPARK_DOMAIN = env_str("SPARK_DOMAIN", "generalv3.5")
 # Spark's model ids are its domains (sent as parameter.chat.domain); one by default.
 SPARK_MODELS = env_list("SPARK_MODELS", SPARK_DOMAIN)
+
+# --- Moderation (chat/moderation.py) ----------------------------------------------------------
+# off, words (CHAT_MODERATION_WORDS), openai (the moderation endpoint at OPENAI_BASE_URL), or
+# the dotted path of a callable `check(text: str, kind: str) -> str | None` (kind "message" or
+# "reply"; the reason when the text is refused, None when it passes; sync or async; raising
+# means the service failed).
+CHAT_MODERATION = env_str("CHAT_MODERATION", "off").strip() or "off"
+CHAT_MODERATION_WORDS = env_list("CHAT_MODERATION_WORDS")
+if CHAT_MODERATION == "words" and not CHAT_MODERATION_WORDS:
+    raise ImproperlyConfigured("CHAT_MODERATION=words needs CHAT_MODERATION_WORDS (a list)")
+if CHAT_MODERATION not in ("off", "words", "openai") and "." not in CHAT_MODERATION:
+    raise ImproperlyConfigured(
+        f"CHAT_MODERATION must be off, words, openai or a dotted path, not {CHAT_MODERATION!r}"
+    )
+# When the moderation service fails: `closed` refuses the message (or ends the reply), `open`
+# lets it through. Logged either way.
+CHAT_MODERATION_FAIL = env_str("CHAT_MODERATION_FAIL", "closed").strip().lower()
+if CHAT_MODERATION_FAIL not in ("open", "closed"):
+    raise ImproperlyConfigured(
+        f"CHAT_MODERATION_FAIL must be open or closed, not {CHAT_MODERATION_FAIL!r}"
+    )
+CHAT_MODERATION_MODEL = env_str("CHAT_MODERATION_MODEL", "omni-moderation-latest")
+CHAT_MODERATION_TIMEOUT = env_float("CHAT_MODERATION_TIMEOUT", 10.0, minimum=0.1)
+# A streamed reply is checked at each sentence's end, or after this many characters without one.
+CHAT_MODERATION_BATCH = env_int("CHAT_MODERATION_BATCH", 300, minimum=20)

@@ -21,7 +21,6 @@ import httpx
 
 from chat.providers import errors
 from chat.providers.base import Timeouts
-from chat.providers.deadline import ReadDeadline
 from chat.providers.errors import ErrorKind, UpstreamError
 from chat.server.process import state
 
@@ -264,26 +263,18 @@ async def iter_chunks(
 ) -> AsyncGenerator[bytes]:
     """The raw body: the first chunk within first_byte seconds, the others within idle."""
     chunks: AsyncGenerator[bytes] = response.aiter_bytes()  # type: ignore[assignment]
-    deadline = ReadDeadline()
     limit = timeouts.first_byte
     try:
         while True:
-            deadline.begin(limit)
             try:
-                chunk = await anext(chunks)
+                async with asyncio.timeout(limit):
+                    chunk = await anext(chunks)
             except StopAsyncIteration:
                 return
-            except asyncio.CancelledError:
-                if deadline.timed_out():
-                    raise transport_error(provider, TimeoutError()) from None
-                raise
             except (httpx.HTTPError, TimeoutError) as exc:
                 raise transport_error(provider, exc) from None
-            finally:
-                deadline.end()
             limit = timeouts.idle
             if chunk:
                 yield chunk
     finally:
-        deadline.close()
         await chunks.aclose()

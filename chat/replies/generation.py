@@ -12,7 +12,10 @@ any browser connection. These loops cooperate:
   together are coalesced, a lone delta is never held back;
 - with a shared layer only, the control loop answers other processes on the reply's own
   channel: `reply.sync` (send me what I missed after sequence n) and `reply.stop` (in this
-  process, a stop comes through the feed).
+  process, a stop comes through the feed);
+- with the moderation hook on (CHAT_MODERATION), the review checks the text in batches
+  (chat/replies/review.py); a hit stops the pump like Stop does, and the reply ends as
+  moderated, saved without its text.
 
 The partial text is checkpointed at most once per CHAT_CHECKPOINT_INTERVAL, with the other
 replies of the process (chat/replies/checkpoints.py), and the final text is rendered and saved
@@ -29,6 +32,7 @@ from dataclasses import replace
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from chat import moderation
 from chat.providers import context_tokens, resolve, timeouts
 from chat.providers.base import (
     ChatRequest,
@@ -53,6 +57,7 @@ from chat.replies.messages import (
     survive,
 )
 from chat.replies.redaction import Redactor
+from chat.replies.review import Review
 from chat.server import renderer
 from chat.server.process import in_db_thread, start_generation
 
@@ -80,6 +85,8 @@ class Generation:
         self.pump_task: asyncio.Task[None] | None = None
         self.closing = False
         self.feed.on_stop = self.stop
+        self.review: Review | None = None
+        self.moderated: moderation.Verdict | None = None
 
     def stop(self) -> None:
         """Stop: cancelling the pump closes the upstream's stream, and with it its connection."""
@@ -87,8 +94,17 @@ class Generation:
         if self.pump_task is not None:
             self.pump_task.cancel()
 
+    def halt(self, verdict: moderation.Verdict) -> None:
+        """The moderation hook refused the reply: stop the upstream, end it as moderated."""
+        self.moderated = verdict
+        self.stop()
+
     async def run(self) -> None:
         self.started = time.monotonic()
+        if moderation.checker() is not None:
+            self.review = Review(
+                moderation.check, settings.CHAT_MODERATION_BATCH, self.halt
+            ).start()
         self.pump_task = pump = asyncio.create_task(self.pump())
         if self.stop_requested:  # asked before this task first ran
             pump.cancel()
@@ -107,6 +123,11 @@ class Generation:
             pump.cancel()
             await asyncio.wait({pump})
             shut_down = True
+        if self.review is not None:
+            if shut_down:
+                self.review.cancel()
+            else:
+                await self.review.finish()  # the rest is checked before anything is saved
         verdict = outcome.decide(
             shut_down=shut_down,
             stopped=pump.cancelled() or self.stop_requested,
@@ -114,6 +135,8 @@ class Generation:
             finish=self.finish,
             has_text=self.feed.has_text(),
         )
+        if self.moderated is not None and not shut_down:
+            verdict = outcome.moderated(self.moderated.service_failed, self.finish)
         self.feed.seal()
         if publisher is not None:
             await publisher
@@ -132,14 +155,21 @@ class Generation:
         events = provider.events(request, timeouts())
         text, reasoning = SurrogateJoiner(), SurrogateJoiner()
         keys, reasoning_keys = Redactor(provider.secrets), Redactor(provider.secrets)
+        review = self.review
         try:
             async for event in events:
                 if isinstance(event, TextDelta):
                     self._first_token()
-                    self.feed.append(keys.feed(text.feed(event.text)))
+                    piece = keys.feed(text.feed(event.text))
+                    self.feed.append(piece)
+                    if review is not None:
+                        review.feed(piece)
                 elif isinstance(event, ReasoningDelta):
                     self._first_token()
-                    self.feed.append("", reasoning_keys.feed(reasoning.feed(event.text)))
+                    piece = reasoning_keys.feed(reasoning.feed(event.text))
+                    self.feed.append("", piece)
+                    if review is not None:
+                        review.feed(piece)
                 elif isinstance(event, Usage):
                     self.usage = event
                 elif isinstance(event, Finish):
@@ -150,10 +180,11 @@ class Generation:
             # Stopped: fall through so run() sees a normally finished pump with stop set.
         finally:
             # A high surrogate that never got its pair; the end held back in case it began a key.
-            self.feed.append(
-                keys.feed(text.flush()) + keys.flush(),
-                reasoning_keys.feed(reasoning.flush()) + reasoning_keys.flush(),
-            )
+            rest = keys.feed(text.flush()) + keys.flush()
+            reasoning_rest = reasoning_keys.feed(reasoning.flush()) + reasoning_keys.flush()
+            self.feed.append(rest, reasoning_rest)
+            if review is not None:
+                review.feed(rest + reasoning_rest)
             await events.aclose()  # closes the upstream connection, whatever happened
 
     def _prepare(self) -> tuple[Provider, ChatRequest]:
@@ -224,11 +255,18 @@ class Generation:
 
     async def save_and_announce(self, verdict: outcome.Verdict) -> None:
         content = store.storable(self.feed.text())
+        reasoning = self.feed.reasoning_text()
+        if self.moderated is not None and verdict.error_kind in outcome.MODERATED_KINDS:
+            # The text is kept for administrators only (a ModerationFlag), not on the reply.
+            await in_db_thread(store.flag_reply)(
+                self.reply_id, "\n\n".join(filter(None, (content, reasoning))), self.moderated
+            )
+            content = reasoning = ""
         saved = store.Outcome(
             status=verdict.status,
             content=content,
             html=await renderer.render(content),
-            reasoning=self.feed.reasoning_text(),
+            reasoning=reasoning,
             error=verdict.error,
             error_kind=verdict.error_kind or "",
             # As the upstream reported it (None when it did not): the site's estimate of what

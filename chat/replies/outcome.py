@@ -43,6 +43,10 @@ SERVER_STOPPED = gettext_noop(
 )
 SERVER_FAILED = gettext_noop("Something went wrong on the server while writing this reply.")
 REPLY_DELETED = gettext_noop("This reply was deleted.")
+MODERATED = gettext_noop("This reply was stopped by the site's moderation.")
+MODERATION_FAILED = gettext_noop(
+    "This reply was stopped: the moderation service could not check it. You can retry."
+)
 # Said in place of the upstream's own words when it refuses a conversation as longer than
 # the model's context (kind context_length, chat/providers/http.py).
 TOO_LONG = gettext_noop(
@@ -50,13 +54,23 @@ TOO_LONG = gettext_noop(
     "conversation (you can paste a summary of this one), or pick a model with a larger context."
 )
 
-OwnErrorKind = Literal["server_restarted", "server_stopped", "server_failed", "deleted"]
+OwnErrorKind = Literal[
+    "server_restarted",
+    "server_stopped",
+    "server_failed",
+    "deleted",
+    "moderated",
+    "moderation_failed",
+]
+MODERATED_KINDS = frozenset({"moderated", "moderation_failed"})
 ReplyErrorKind = ErrorKind | OwnErrorKind
 OWN_ERRORS: dict[str, str] = {
     "server_restarted": SERVER_RESTARTED,
     "server_stopped": SERVER_STOPPED,
     "server_failed": SERVER_FAILED,
     "deleted": REPLY_DELETED,
+    "moderated": MODERATED,
+    "moderation_failed": MODERATION_FAILED,
     "context_length": TOO_LONG,
 }
 
@@ -121,3 +135,11 @@ def decide(
             Message.Status.ERROR, Finish("error", finish.raw), withheld(finish.raw), "blocked"
         )
     return Verdict(Message.Status.COMPLETE, finish)
+
+
+def moderated(service_failed: bool, finish: Finish) -> Verdict:
+    """The moderation hook stopped the reply (or, failing closed, could not check it)."""
+    failed = Finish("error", finish.raw)
+    if service_failed:
+        return Verdict(Message.Status.ERROR, failed, MODERATION_FAILED, "moderation_failed")
+    return Verdict(Message.Status.ERROR, failed, MODERATED, "moderated")

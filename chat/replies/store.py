@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from chat import user_events
 from chat.context import Fitted, fit, part
-from chat.models import Conversation, Message, UsageRecord
+from chat.models import Conversation, Message, ModerationFlag, UsageRecord
+from chat.moderation import Verdict
 from chat.providers import provider_label
 from chat.providers.base import ChatRequest, Turn
 from chat.render import render_plain
@@ -176,6 +177,22 @@ def new_reply(conv: Conversation, worker_channel: str, parent: int | None) -> Me
     conv.current = reply
     conv.save(update_fields=["current", "updated_at"])
     return reply
+
+
+def flag_reply(reply_id: int, text: str, verdict: Verdict) -> None:
+    """Keep a moderated reply's text for administrators (the reply itself keeps none)."""
+    reply = Message.objects.select_related("conversation").filter(pk=reply_id).first()
+    if reply is None:
+        return
+    ModerationFlag.objects.create(
+        user_id=reply.conversation.owner_id,
+        conversation_id=reply.conversation_id,
+        message_id=reply.pk,
+        kind=ModerationFlag.Kind.REPLY,
+        text=storable(text),
+        reason=verdict.reason,
+        service_failed=verdict.service_failed,
+    )
 
 
 def load_reply(reply_id: int) -> Message | None:

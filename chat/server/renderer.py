@@ -43,38 +43,45 @@ class _Worker:
 
 @dataclass
 class Renderers:
-    """The workers of one event loop: idle ones wait in a queue; at most `size` exist."""
+    """The workers of one event loop: at most `size` exist, and as many renders run at once.
+    A render waits for a slot (the semaphore), then takes an idle worker or starts one; a
+    slot is freed whether its worker went back or was killed, so a waiting render always
+    gets its turn."""
 
     size: int
-    idle: asyncio.Queue[_Worker] = field(default_factory=asyncio.Queue)
-    started: int = 0
+    idle: list[_Worker] = field(default_factory=list)
+    slots: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slots = asyncio.Semaphore(self.size)
 
     async def take(self) -> _Worker:
-        if self.idle.empty() and self.started < self.size:
-            self.started += 1
-            try:
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "chat.render",
-                    ",".join(settings.CHAT_IMAGE_HOSTS),
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                )
-                assert process.stdout is not None
-                await process.stdout.readexactly(4)  # ready: imports done, before any timer
-            except BaseException:
-                self.started -= 1
-                raise
+        await self.slots.acquire()
+        try:
+            if self.idle:
+                return self.idle.pop()
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "chat.render",
+                ",".join(settings.CHAT_IMAGE_HOSTS),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            assert process.stdout is not None
+            await process.stdout.readexactly(4)  # ready: imports done, before any timer
             return _Worker(process)
-        return await self.idle.get()
+        except BaseException:
+            self.slots.release()
+            raise
 
     def give_back(self, worker: _Worker) -> None:
-        self.idle.put_nowait(worker)
+        self.idle.append(worker)
+        self.slots.release()
 
     def discard(self, worker: _Worker) -> None:
         worker.kill()
-        self.started -= 1
+        self.slots.release()
 
 
 def _renderers() -> Renderers:

@@ -4,6 +4,8 @@ streams and completes exactly."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -40,3 +42,19 @@ def test_a_hostile_reply_renders_as_plain_text_and_delays_no_one(
     assert "shown as plain text" in daphne.logs()
     attacker.close()
     victim.close()
+
+
+def test_more_hostile_replies_than_render_workers_all_end(
+    start_site: Callable[..., Daphne], live_user: User
+) -> None:
+    """Renders beyond the workers wait for one; a worker killed for its time frees its turn
+    just as one that finished does, so the renders waiting meanwhile are never stranded."""
+    site = start_site(CHAT_RENDER_WORKERS="1", CHAT_RENDER_TIMEOUT="0.5")
+    client = SiteClient(site.url, login_session(live_user))
+    replies = [client.ask("demo", HOSTILE)[0] for _ in range(3)]
+
+    for reply in replies:
+        saved = wait_finished(reply["id"], timeout=60)
+        assert saved.status == "complete" and HOSTILE in saved.content
+        assert saved.html.startswith('<div class="plain-text">')
+    client.close()

@@ -43,3 +43,25 @@ def streaming_reply(conv: Conversation, heartbeat_at: datetime | None = None) ->
         Message.objects.filter(pk=reply.pk).update(heartbeat_at=heartbeat_at)
         reply.heartbeat_at = heartbeat_at
     return reply
+
+
+def ledger_row(
+    user_id: int,
+    model: str = "demo",
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    at: datetime | None = None,
+    outcome: str = Message.Status.COMPLETE,
+) -> UsageRecord:
+    """A row of the usage ledger (a finished reply's), at `at` (now by default)."""
+    row = UsageRecord.objects.create(
+        user_id=user_id,
+        model=model,
+        provider="Test",
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        outcome=outcome,
+    )
+    if at is not None:
+        UsageRecord.objects.filter(pk=row.pk).update(created_at=at)
+    return row

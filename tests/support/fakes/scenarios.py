@@ -6,6 +6,8 @@ from tests.support.fakes.anthropic_scenarios import SCENARIOS as ANTHROPIC
 from tests.support.fakes.compat_transcripts import TRANSCRIPTS as COMPAT
 from tests.support.fakes.completions_scenarios import SCENARIOS as COMPLETIONS
 from tests.support.fakes.gemini_scenarios import SCENARIOS as GEMINI
+from tests.support.fakes.moderation_scenarios import MODERATION
+from tests.support.fakes.moderation_scenarios import REPLIES as MODERATED_REPLIES
 from tests.support.fakes.openai_scenarios import SCENARIOS as OPENAI
 from tests.support.fakes.openai_transcripts import TRANSCRIPTS as OPENAI_TRANSCRIPTS
 from tests.support.fakes.page_scenarios import SCENARIOS as PAGE
@@ -18,6 +20,7 @@ BY_SOURCE: dict[str, dict[str, object]] = {
         **PAGE,
         **{name: scenario for name, (scenario, _) in OPENAI_TRANSCRIPTS.items()},
         **{name: scenario for name, (scenario, _) in COMPAT.items()},
+        **MODERATED_REPLIES,
     },
     "OPENAI_COMPLETIONS_MODELS": COMPLETIONS,
     "ANTHROPIC_MODELS": ANTHROPIC,
@@ -29,6 +32,7 @@ def all_scenarios() -> dict[str, object]:
     merged: dict[str, object] = {}
     for scenarios in BY_SOURCE.values():
         merged.update(scenarios)
+    merged.update(MODERATION)  # the moderation endpoint's answers: served, but not chat models
     return merged
 
 

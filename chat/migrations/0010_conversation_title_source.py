@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0007_search_indexes'),
+        ('chat', '0009_moderation_flags'),
     ]
 
     operations = [

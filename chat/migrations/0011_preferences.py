@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0008_conversation_title_source'),
+        ('chat', '0010_conversation_title_source'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
