@@ -51,9 +51,17 @@ function wireNotifyToggle(page) {
 }
 
 function wireBackgroundEnd(page) {
+  let marked = false; // a reply ended while the tab was hidden, and the tab is not seen yet
+  const mark = () => {
+    if (marked && !document.title.startsWith(MARK)) document.title = MARK + document.title;
+  };
+  // The title changes under the mark too (a rename, a written title): keep the mark on it.
+  const titleEl = document.querySelector('title');
+  if (titleEl) new MutationObserver(mark).observe(titleEl, { childList: true, characterData: true, subtree: true });
   page.els.messages.addEventListener('reply-end', () => {
     if (!document.hidden) return;
-    if (!document.title.startsWith(MARK)) document.title = MARK + document.title;
+    marked = true;
+    mark();
     if (notificationsWanted()) {
       const note = new Notification(page.strings.reply_finished, { body: page.els.title.textContent, tag: 'chat-reply' });
       note.addEventListener('click', () => {
@@ -63,7 +71,9 @@ function wireBackgroundEnd(page) {
     }
   });
   document.addEventListener('visibilitychange', () => {
-    if (!document.hidden && document.title.startsWith(MARK)) document.title = document.title.slice(MARK.length);
+    if (document.hidden) return;
+    marked = false;
+    if (document.title.startsWith(MARK)) document.title = document.title.slice(MARK.length);
   });
 }
 

@@ -147,12 +147,14 @@ def test_a_reply_finished_in_a_background_tab_marks_the_title_and_notifies(
     open_page(page, daphne, live_user)
     page.click("#settings summary")
     page.check("#notify-toggle")
+    page.wait_for_function("localStorage.getItem('chat-notify') === 'on'")  # permission asked
     page.click("#settings summary")
     reply = send(page, "Tell me when done")
     page.evaluate("window.__hidden = true")
     wait_ended_on_page(reply)
 
     expect(page).to_have_title("✓ Tell me when done · Chat")
+    page.wait_for_function("window.__notes.length > 0")
     notes = page.evaluate("window.__notes")
     assert notes == [{"title": "The reply is ready", "body": "Tell me when done"}]
     page.evaluate("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))")
