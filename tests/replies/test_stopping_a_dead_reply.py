@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from chat.models import Conversation, Message
+from chat.replies import checkpoints
 from chat.replies.listener import request_stop
 from chat.replies.messages import new_worker_channel
 from tests.support.rows import streaming_reply
@@ -49,3 +51,14 @@ async def test_a_reply_with_a_fresh_heartbeat_gets_its_time_to_answer(
     assert not waiting.done()  # no answer yet, and no reason to think it dead
     waiting.cancel()
     assert (await Message.objects.aget(pk=reply.pk)).status == "streaming"
+
+
+@pytest.mark.parametrize(("age", "dead"), [(1.0, False), (2.9, False), (3.1, True), (30.0, True)])
+def test_a_reply_seems_dead_once_it_missed_a_heartbeat_by_more_than_a_checkpoint(
+    settings: Any, age: float, dead: bool
+) -> None:
+    """With the defaults (heartbeat every 2 s, checkpoints every 1 s): over 3 s."""
+    settings.CHAT_STALE_AFTER, settings.CHAT_CHECKPOINT_INTERVAL = 6.0, 1.0
+    now = timezone.now()
+    reply = Message(heartbeat_at=now - timedelta(seconds=age), updated_at=now)
+    assert checkpoints.seems_dead(reply, now) is dead
