@@ -1,5 +1,5 @@
 # The two commands of the README, and a few conveniences.
-.PHONY: run test bench bench-peers lint format messages
+.PHONY: run test bench bench-peers lint format messages screenshots
 
 run:  ## set up and start the site on SQLite, in-memory channels, the demo model
 	scripts/run.sh
@@ -24,3 +24,7 @@ format:
 messages:  ## refresh and compile the translations
 	.venv/bin/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=bench
 	.venv/bin/python manage.py compilemessages --ignore=.venv
+
+screenshots:  ## take the README's screenshots again (docs/screenshots/)
+	scripts/setup.sh dev
+	.venv/bin/python scripts/screenshots.py

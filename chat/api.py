@@ -78,6 +78,11 @@ def conversation_page(user: Any, cursor: str | None, size: int = PAGE_SIZE) -> d
 def _conversation_fields(data: dict[str, Any], conv: Conversation) -> None:
     if "title" in data:
         conv.title = text_field(data, "title", 200).strip()
+        # The user's own title, never replaced by a written one (chat/replies/titles.py); an
+        # empty one hands the naming back.
+        conv.title_source = (
+            Conversation.TitleSource.USER if conv.title else Conversation.TitleSource.FIRST_MESSAGE
+        )
     if "system_prompt" in data:
         conv.system_prompt = text_field(
             data, "system_prompt", settings.CHAT_MAX_SYSTEM_PROMPT_CHARS

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # Half of a UTF-16 surrogate pair: JSON can spell one ("\ud800"), no database can store it.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -44,22 +45,31 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
+# What an error message calls each field: words a reader knows, in their language, never the
+# JSON name ("system_prompt").
+FIELD_NAMES = {
+    "title": gettext_lazy("The title"),
+    "system_prompt": gettext_lazy("The system prompt"),
+    "content": gettext_lazy("The message"),
+    "model": gettext_lazy("The model"),
+}
+
+
 def text_field(data: dict[str, Any], name: str, limit: int, *, required: bool = False) -> str:
     value = data.get(name, "")
+    field = {"field": FIELD_NAMES.get(name, f"“{name}”")}
     if not isinstance(value, str):
-        raise ApiError(_("“%(name)s” must be text.") % {"name": name})
+        raise ApiError(_("%(field)s must be text.") % field)
     if required and not value.strip():
-        raise ApiError(_("“%(name)s” must not be empty.") % {"name": name})
+        raise ApiError(_("%(field)s must not be empty.") % field)
     if "\x00" in value:  # PostgreSQL cannot store it (Django's forms refuse it too)
-        raise ApiError(_("“%(name)s” must not contain null characters.") % {"name": name})
+        raise ApiError(_("%(field)s must not contain null characters.") % field)
     if _LONE_SURROGATE.search(value):
-        raise ApiError(
-            _("“%(name)s” contains characters that are not valid text.") % {"name": name}
-        )
+        raise ApiError(_("%(field)s contains characters that are not valid text.") % field)
     if len(value) > limit:
         raise ApiError(
-            _("“%(name)s” is too long: %(length)d characters, the limit is %(limit)d.")
-            % {"name": name, "length": len(value), "limit": limit},
+            _("%(field)s is too long: %(length)d characters, the limit is %(limit)d.")
+            % {**field, "length": len(value), "limit": limit},
             status=400,
         )
     return value

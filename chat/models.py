@@ -21,10 +21,22 @@ class ConversationQuerySet(models.QuerySet["Conversation"]):
 
 
 class Conversation(models.Model):
+    class TitleSource(models.TextChoices):
+        FIRST_MESSAGE = "first_message", _("the first message")
+        MODEL = "model", _("written by a model")
+        USER = "user", _("set by the user")
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
     title = models.CharField(_("title"), max_length=200, blank=True)
+    title_source = models.CharField(
+        _("title from"),
+        max_length=16,
+        choices=TitleSource.choices,
+        default=TitleSource.FIRST_MESSAGE,
+        help_text=_("A title the user set is never replaced by a written one."),
+    )
     model = models.CharField(
         _("model"), max_length=200, help_text=_("Model id as listed by /api/models.")
     )
@@ -402,3 +414,25 @@ class UserEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.kind} · {self.pk}"
+
+
+class Preferences(models.Model):
+    """A user's choices about the site itself, kept on the server so that they follow the
+    user from browser to browser."""
+
+    class Theme(models.TextChoices):
+        SYSTEM = "system", _("as the system")
+        LIGHT = "light", _("light")
+        DARK = "dark", _("dark")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_preferences"
+    )
+    theme = models.CharField(_("theme"), max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
+
+    class Meta:
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -81,8 +81,11 @@ URL_SCHEMES = {"http", "https", "mailto"}
 FORCED_ATTRIBUTES = {"img": {"referrerpolicy": "no-referrer", "loading": "lazy"}}
 LINK_REL = "noopener noreferrer nofollow"
 
-_EXTENSIONS = ["fenced_code", "tables", "sane_lists", "codehilite", "nl2br"]
+_EXTENSIONS = ["fenced_code", "tables", "sane_lists", "codehilite", "nl2br", "pymdownx.magiclink"]
 _EXTENSION_CONFIGS = {
+    # Bare http(s) and www. URLs and e-mail addresses become links, as marked's GFM autolinks
+    # make them in the page while a reply streams (static/chat/markdown.js).
+    "pymdownx.magiclink": {"hide_protocol": False, "repo_url_shortener": False},
     "codehilite": {"guess_lang": False, "css_class": "codehilite"},
     # `align` rather than the default inline style, which the sanitizer (rightly) drops.
     "tables": {"use_align_attribute": True},
@@ -216,6 +219,19 @@ def render_markdown(text: str, image_hosts: frozenset[str] = frozenset()) -> str
     if not text:
         return ""
     return sanitize(_markdown_to_html(text, image_hosts))
+
+
+def page_rules(image_hosts: list[str]) -> dict[str, object]:
+    """The rules above, for the page's own renderer of a reply while it streams
+    (static/chat/markdown.js), so that both sanitize with the same allowlists."""
+    return {
+        "tags": sorted(ALLOWED_TAGS),
+        "attributes": {tag: sorted(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        "url_schemes": sorted(URL_SCHEMES),
+        "forced_attributes": FORCED_ATTRIBUTES,
+        "link_rel": LINK_REL,
+        "image_hosts": list(image_hosts),
+    }
 
 
 def plain_html(text: str) -> str:

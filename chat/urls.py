@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from chat import api, apiutil, stream, transfer, usage_views, views
+from chat import api, apiutil, preferences, stream, transfer, usage_views, views
 
 
 class IdConverter:
@@ -37,5 +37,6 @@ urlpatterns = [
     path("api/import", transfer.import_file, name="api-import"),
     path("api/replies/<id:pk>/stop", api.stop, name="api-stop"),
     path("api/replies/<id:pk>/regenerate", api.regenerate, name="api-regenerate"),
+    path("api/preferences", preferences.preferences, name="api-preferences"),
     re_path(r"^api/(?P<rest>.*)$", apiutil.not_found),
 ]

@@ -18,6 +18,7 @@ from chat.api import conversation_page
 from chat.forms import SignupForm
 from chat.models import Conversation, Message
 from chat.providers import ModelChoice, available_models, default_model
+from chat.render import page_rules
 from chat.replies.outcome import explanations
 from chat.tree import Tree
 
@@ -45,6 +46,13 @@ def ui_strings() -> dict[str, object]:
         "copy": _("Copy"),
         "copied": _("Copied"),
         "copy_failed": _("Copy failed"),
+        "copy_message": _("Copy message"),
+        "jump_latest": _("Jump to the latest"),
+        "reply_finished": _("The reply is ready"),
+        "reply_started": _("The assistant is writing a reply…"),
+        "reply_complete": _("The reply is complete."),
+        "reply_stopped": _("The reply was stopped."),
+        "notify_denied": _("Notifications are blocked for this site in the browser."),
         "rename_prompt": _("New name for this conversation:"),
         "delete_confirm": _("Delete “%(title)s”? This cannot be undone."),
         "saved": _("Saved."),
@@ -53,7 +61,12 @@ def ui_strings() -> dict[str, object]:
         "server_error": _("Something went wrong on the server (%(status)s)."),
         "too_long": _("%(length)s / %(limit)s characters: the message is too long."),
         "counter": _("%(length)s / %(limit)s"),
+        "system_prompt_too_long": _(
+            "The system prompt is too long: the limit is %(limit)s characters."
+        ),
         "tokens": _("%(count)s tokens"),
+        "placeholder_touch": _("Write a message…"),
+        "hint_touch": _("Pick a model, write a message and tap Send."),
         "retry": _("Retry"),
         "regenerate": _("Regenerate"),
         "edit": _("Edit"),
@@ -78,6 +91,11 @@ def ui_strings() -> dict[str, object]:
     }
 
 
+def model_labels(choices: list[ModelChoice]) -> dict[str, str]:
+    """What the page calls each model: its label, not its id (`openai:gpt-4o` is `gpt-4o`)."""
+    return {c.id: _("Demo (offline)") if c.id == "demo" else c.label for c in choices}
+
+
 def _branch(conv: Conversation) -> list[tuple[Message, str]]:
     """The current branch, each message with its siblings' ids (for the ‹2/3› switcher)."""
     tree = Tree.of(conv.pk)
@@ -89,15 +107,20 @@ def _branch(conv: Conversation) -> list[tuple[Message, str]]:
 def _chat_context(request: HttpRequest, conv: Conversation | None) -> dict[str, Any]:
     choices = available_models()
     page = conversation_page(request.user, None)
+    labels = model_labels(choices)
+    messages = _branch(conv) if conv else []
+    for m, _siblings in messages:
+        m.model_label = labels.get(m.model, m.model)  # type: ignore[attr-defined]
     return {
         "conversation": conv,
-        "messages": _branch(conv) if conv else [],
+        "messages": messages,
         "model_groups": _model_groups(choices),
         "current_model": conv.model if conv else default_model(),
         "model_known": conv is None or any(c.id == conv.model for c in choices),
         "sidebar": page["conversations"],
         "sidebar_next": page["next"],
-        "ui_strings": ui_strings(),
+        "ui_strings": {**ui_strings(), "model_labels": labels},
+        "render_rules": page_rules(settings.CHAT_IMAGE_HOSTS),
     }
 
 

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "chat.errorpages.site_error_pages",  # the site's 404 and 500 pages, under DEBUG too
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -268,6 +269,10 @@ LOGGING = {
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 32_000, minimum=1)
 CHAT_MAX_SYSTEM_PROMPT_CHARS = env_int("CHAT_MAX_SYSTEM_PROMPT_CHARS", 16_000, minimum=0)
 CHAT_DEFAULT_MODEL = env_str("CHAT_DEFAULT_MODEL", "demo")
+# The model that writes a conversation's title after its first exchange (chat/replies/
+# titles.py): empty for the conversation's own model, "off" for none (the first message's
+# words stay the title).
+CHAT_TITLE_MODEL = env_str("CHAT_TITLE_MODEL", "")
 CHAT_DEMO_TOKEN_DELAY = env_float("CHAT_DEMO_TOKEN_DELAY", 0.03)
 CHAT_CHECKPOINT_INTERVAL = env_float("CHAT_CHECKPOINT_INTERVAL", 1.0, minimum=0.05)
 CHAT_PING_INTERVAL = env_float("CHAT_PING_INTERVAL", 15.0, minimum=0.1)

@@ -2,15 +2,16 @@
 # Set up and run the whole test suite, twice: on the embedded defaults (SQLite, in-memory
 # channel layer, one daphne) and on PostgreSQL + Redis (with the several-process tests).
 # Installs what is missing: the virtualenv and its packages, Debian's Chromium for the
-# browser tests, PostgreSQL and Redis (started if they are not running).
+# browser tests, GNU gettext for the translation tests (tests/i18n/), PostgreSQL and Redis
+# (started if they are not running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh dev
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if [ ! -x /usr/bin/chromium ]; then
+if [ ! -x /usr/bin/chromium ] || ! command -v xgettext >/dev/null; then
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium gettext >/dev/null
 fi
 scripts/services.sh
 

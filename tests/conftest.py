@@ -114,6 +114,20 @@ def daphne(daphne_factory: type[Daphne]) -> Daphne:
     return daphne_factory()
 
 
+@pytest.fixture(scope="session")
+def titling_daphne(daphne_factory: type[Daphne]) -> Daphne:
+    """A daphne whose conversations get titles written by their own model, as by default."""
+    return daphne_factory(env={"CHAT_TITLE_MODEL": ""})
+
+
+@pytest.fixture
+def titling_site(titling_daphne: Daphne, live_user: User) -> Iterator[SiteClient]:
+    """`site`, on the titling daphne."""
+    client = SiteClient(titling_daphne.url, login_session(live_user))
+    yield client
+    client.close()
+
+
 @pytest.fixture
 def start_site(daphne_factory: type[Daphne]) -> Iterator[Callable[..., Daphne]]:
     """Dedicated daphne processes with settings of their own (`start_site(CHAT_X="1")`),

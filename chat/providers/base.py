@@ -29,6 +29,9 @@ class ChatRequest:
     messages: list[Turn]
     system_prompt: str = ""
     max_output_tokens: int = 4096
+    # "reply", or "title" for a conversation's title (chat/replies/titles.py): the offline
+    # demo answers that one with a fixed title of its own; real upstreams need no hint.
+    purpose: str = "reply"
 
 
 @dataclass(frozen=True, slots=True)

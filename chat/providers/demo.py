@@ -52,13 +52,21 @@ def compose_reply(request: ChatRequest) -> str:
     return "\n\n".join(paragraphs) + "\n"
 
 
+def compose_title(request: ChatRequest) -> str:
+    """The demo's title for a conversation: fixed by its first message's first words."""
+    first = next((t.content for t in request.messages if t.role == "user"), "")
+    words = re.sub(r"[^\w\s\u3000-\u9fff]", " ", first).split()[:4]
+    return "Demo: " + (" ".join(words) if words else "a conversation")
+
+
 @dataclass(frozen=True)
 class DemoProvider:
     token_delay: float = 0.03
     secrets: tuple[str, ...] = ()
 
     async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
-        tokens = tokenize(compose_reply(request))
+        text = compose_title(request) if request.purpose == "title" else compose_reply(request)
+        tokens = tokenize(text)
         for token in tokens:
             await asyncio.sleep(self.token_delay)
             yield TextDelta(token)

@@ -94,11 +94,11 @@ def http_error(
     if lead := errors.refusal_lead(provider, kind):
         pass
     elif status in (503, 529):
-        lead = f"{provider} is overloaded; try again in a moment"
+        lead = errors.lead(errors.LEAD_OVERLOADED, provider)
     elif status >= 500:
-        lead = f"{provider} failed"
+        lead = errors.lead(errors.LEAD_FAILED, provider)
     else:
-        lead = f"{provider} rejected the request"
+        lead = errors.lead(errors.LEAD_REJECTED, provider)
     message = body.message[:MAX_UPSTREAM_MESSAGE]
     text = f"{lead} (HTTP {status}): {message}" if message else f"{lead} (HTTP {status})."
     return UpstreamError(text, kind)

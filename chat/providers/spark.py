@@ -135,9 +135,10 @@ def frame_error(provider: str, code: int, message: str) -> UpstreamError:
     if code in _QUOTA or code in _RATE or code in _BLOCKED or code in _CONTEXT:
         lead = errors.refusal_lead(provider, kind)
     elif code in _AUTH:
-        lead, kind = f"{provider} refused this app id", "auth"
+        lead, kind = errors.lead(errors.LEAD_APP_ID, provider), "auth"
     else:
-        lead, kind = f"{provider} reported an error", "error" if code in _BUSY else "rejected"
+        lead = errors.lead(errors.LEAD_REPORTED, provider)
+        kind = "error" if code in _BUSY else "rejected"
     return UpstreamError(
         f"{lead} (code {code}): {message}" if message else f"{lead} (code {code}).", kind
     )

@@ -44,7 +44,7 @@ from chat.providers.base import (
     Usage,
 )
 from chat.providers.errors import UpstreamError
-from chat.replies import checkpoints, outcome, store
+from chat.replies import checkpoints, outcome, store, titles
 from chat.replies.feed import Feed
 from chat.replies.messages import (
     DeltaMessage,
@@ -295,3 +295,5 @@ class Generation:
             return  # ended elsewhere, which announced it
         self.feed.close(end)
         await announce_end(self.reply_id, end)
+        if reply is not None:
+            titles.after_reply(reply)  # a task of its own: the reply is already out

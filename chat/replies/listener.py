@@ -39,6 +39,7 @@ from chat.replies.messages import (
     group_name,
     survive,
 )
+from chat.replies.outcome import for_reader
 from chat.replies.sequence import Position, Send, end_id
 from chat.replies.sweeper import end_from_checkpoint
 from chat.server.flow import Flow
@@ -50,7 +51,8 @@ SYNC_TIMEOUT = 2.0
 
 
 def end_frame(reply: Message, last: int | None = None) -> bytes:
-    return sse.frame("end", store.end_payload(reply), end_id(reply.seq, last))
+    payload = for_reader(store.end_payload(reply))
+    return sse.frame("end", payload, end_id(reply.seq, last))
 
 
 def _frame(send: Send) -> bytes:
@@ -92,7 +94,8 @@ class Listener:
             self.flow.release()
 
     def _end(self, end: EndMessage) -> bytes:
-        return sse.frame("end", end_payload(end), end_id(end["seq"], self.position.last))
+        payload = for_reader(end_payload(end))
+        return sse.frame("end", payload, end_id(end["seq"], self.position.last))
 
     async def _follow_feed(self, feed: Feed) -> AsyncIterator[bytes]:
         position = self.position

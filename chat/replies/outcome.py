@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.utils.translation import gettext, gettext_noop
 
 from chat.models import Message
+from chat.providers import errors
 from chat.providers.base import Finish
 from chat.providers.errors import ErrorKind, UpstreamError
+
+if TYPE_CHECKING:
+    from chat.replies.messages import EndPayload
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +78,15 @@ OWN_ERRORS: dict[str, str] = {
 def explain(error_kind: str, error: str) -> str:
     """A reply's error as the reader should see it: the site's own, in their language."""
     own = OWN_ERRORS.get(error_kind)
-    return gettext(own) if own else error
+    return gettext(own) if own else errors.translated(error)
+
+
+def for_reader(payload: EndPayload) -> EndPayload:
+    """An `end` event's data with an upstream error sentence in the reader's language (the
+    current one); the site's own errors the page words itself, by kind (`explanations`)."""
+    if not payload.get("error"):
+        return payload
+    return {**payload, "error": errors.translated(payload["error"])}
 
 
 def explanations() -> dict[str, str]:
@@ -83,9 +95,7 @@ def explanations() -> dict[str, str]:
 
 
 def withheld(raw_reason: str) -> str:
-    return "The provider withheld this reply (content filter" + (
-        f": {raw_reason})." if raw_reason else ")."
-    )
+    return errors.withheld(raw_reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ def conversation_dict(c: Conversation) -> dict[str, object]:
     return {
         "id": c.pk,
         "title": c.title,
+        "title_source": c.title_source,
         "model": c.model,
         "system_prompt": c.system_prompt,
         "current": c.current_id,

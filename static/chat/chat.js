@@ -2,6 +2,9 @@
 // on #chat-app and from the #chat-strings JSON block; everything else goes through /api/.
 // This entry builds the page's state, sends messages and wires events to the other modules.
 import { createApi } from './api.js';
+import { wireAnnouncer } from './announce.js';
+import { wireAttention } from './attention.js';
+import { wireDrawer } from './drawer.js';
 import { hideError, showError, updateComposer, wireComposer } from './composer.js';
 import {
   addCopyButtons,
@@ -13,11 +16,15 @@ import {
   userMessage,
   watchScroll,
 } from './messages.js';
-import { addSidebarItem, conversationTouched, wireSidebar } from './sidebar.js';
+import { addSidebarItem, conversationTouched, setTitle, wireSidebar } from './sidebar.js';
 import { startStream, stop, UNFINISHED } from './stream.js';
 import { followUserEvents } from './follow.js';
+import { wireMessageTools } from './message-tools.js';
 import { wireSearch } from './search.js';
 import { showExportLinks, wireImport } from './transfer.js';
+import { keepFocus, wireShortcuts } from './shortcuts.js';
+import { wireSystemPromptCounter } from './system-prompt.js';
+import { adaptHints, enterSends } from './touch.js';
 import { treeChanged, wireTree } from './tree.js';
 import { charCount, fmt } from './util.js';
 
@@ -75,7 +82,7 @@ function start(app) {
     const content = els.input.value;
     if (!content.trim() || page.busy || page.activeStream) return;
     if (charCount(content) > page.maxChars) {
-      showError(page, fmt(strings.too_long, { length: charCount(content), limit: page.maxChars }));
+      showError(page, fmt(strings.too_long, { length: charCount(content), limit: page.maxChars }), 'length');
       return;
     }
     page.busy = true;
@@ -97,6 +104,7 @@ function start(app) {
         history.replaceState(null, '', page.url('urlConversation', sent.conversation.id));
         addSidebarItem(page, sent.conversation, { atTop: true });
         showExportLinks(page);
+        setTitle(page, sent.conversation.title);
       }
       els.input.value = '';
       els.emptyState.hidden = true;
@@ -112,12 +120,19 @@ function start(app) {
     } finally {
       page.busy = false;
       updateComposer(page);
-      if (!page.activeStream) els.input.focus();
+      keepFocus(page);
     }
   }
 
   watchScroll(page);
+  wireDrawer(app);
+  wireShortcuts(page, { stop: () => stop(page) });
+  wireMessageTools(page);
+  wireAttention(page);
+  wireAnnouncer(page);
+  adaptHints(page);
   wireComposer(page, { send, stop: () => stop(page) });
+  wireSystemPromptCounter(page); // after wireComposer: its input listener runs second
   wireSidebar(page);
   els.messages.addEventListener('click', (event) => {
     const button = event.target.closest('button');
@@ -140,5 +155,6 @@ function start(app) {
   updateComposer(page);
   scrollToBottom(page);
   wireSearch(page); // after the scroll: a search result scrolls to its message
-  if (!page.activeStream) els.input.focus();
+  // Not on a touch screen: focus there would open the keyboard over the page.
+  if (enterSends()) els.input.focus();
 }

@@ -1,15 +1,20 @@
 // The composer and what the next message is sent with: its text, the model and the system
 // prompt; and the error line under it that the other parts of the page report to.
+import { enterSends } from './touch.js';
 import { charCount, fmt } from './util.js';
 
-export function showError(page, message) {
+// `kind` says which check made the error ('length': the message is too long), so that
+// fixing that clears it.
+export function showError(page, message, kind = '') {
   page.els.error.textContent = message;
+  page.els.error.dataset.kind = kind;
   page.els.error.hidden = false;
 }
 
 export function hideError(page) {
   page.els.error.hidden = true;
   page.els.error.textContent = '';
+  page.els.error.dataset.kind = '';
 }
 
 export function updateComposer(page) {
@@ -17,18 +22,15 @@ export function updateComposer(page) {
   const streaming = page.activeStream !== null;
   const length = charCount(els.input.value);
   const over = length > maxChars;
-  els.input.disabled = streaming || page.busy;
+  // The composer stays writable while a reply streams (shortcuts.js); only sending waits.
   els.send.disabled = streaming || page.busy || over || !els.input.value.trim();
   els.stop.hidden = !streaming;
   els.composer.classList.toggle('is-streaming', streaming);
+  // The counter gives the numbers; the sentence saying the message is too long is the error
+  // line's, once, when the user tries to send it.
   els.counter.classList.toggle('is-over', over);
-  if (over) {
-    els.counter.textContent = fmt(strings.too_long, { length, limit: maxChars });
-  } else if (length > maxChars * 0.8) {
-    els.counter.textContent = fmt(strings.counter, { length, limit: maxChars });
-  } else {
-    els.counter.textContent = '';
-  }
+  els.counter.textContent = length > maxChars * 0.8 ? fmt(strings.counter, { length, limit: maxChars }) : '';
+  if (!over && els.error.dataset.kind === 'length') hideError(page);
 }
 
 async function changeModel(page) {
@@ -78,7 +80,8 @@ export function wireComposer(page, { send, stop }) {
   });
   els.input.addEventListener('keydown', (event) => {
     // Enter sends; Shift+Enter is a newline; Enter that confirms an IME composition is neither.
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+    // On a touch screen Enter is a newline, and the Send button sends (touch.js).
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229 && enterSends()) {
       event.preventDefault();
       send();
     }

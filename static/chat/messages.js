@@ -14,7 +14,9 @@ export function replyElement(reply) {
   const el = clone('tpl-reply');
   el.dataset.messageId = reply.id;
   el.dataset.status = reply.status;
-  el.querySelector('.message-model').textContent = reply.model || '';
+  const model = el.querySelector('.message-model');
+  model.dataset.model = reply.model || '';
+  model.textContent = reply.model || ''; // its label once message-tools.js sees it
   el.querySelector('.message-body').textContent = reply.content || '';
   return el;
 }
@@ -77,9 +79,14 @@ export function addCopyButtons(page, root) {
 }
 
 export async function copyCode(page, button) {
-  const { strings } = page;
   const pre = button.parentElement.querySelector('pre');
-  const text = pre ? pre.textContent : '';
+  await copyFrom(page, button, pre ? pre.textContent : '');
+}
+
+// Copy `text`, and say on `button` whether it worked.
+export async function copyFrom(page, button, text) {
+  const { strings } = page;
+  const label = button.textContent;
   let ok = false;
   try {
     if (navigator.clipboard && window.isSecureContext) {
@@ -103,7 +110,7 @@ export async function copyCode(page, button) {
   button.textContent = ok ? strings.copied : strings.copy_failed;
   button.classList.toggle('is-done', ok);
   setTimeout(() => {
-    button.textContent = strings.copy;
+    button.textContent = label;
     button.classList.remove('is-done');
   }, 1500);
 }

@@ -18,6 +18,14 @@ export function setItemTitle(page, item, title) {
   item.querySelector('.conversation-link').textContent = title || page.strings.untitled;
 }
 
+// A conversation's new title, wherever the page shows it (its item, and the header and the
+// tab's title if it is the current one).
+export function showRenamed(page, id, title) {
+  const item = sidebarItem(page, id);
+  if (item) setItemTitle(page, item, title);
+  if (String(id) === page.conversationId) setTitle(page, title);
+}
+
 // Adds the conversation's item unless it is there (another tab's event may have added it
 // first), and marks it current if it is this page's conversation.
 export function addSidebarItem(page, conv, { atTop }) {
@@ -78,8 +86,7 @@ async function rename(page, item, button) {
   button.disabled = true;
   try {
     const conv = await page.api('PATCH', page.url('urlApiConversation', item.dataset.conversationId), { title: title.trim() });
-    setItemTitle(page, item, conv.title);
-    if (String(conv.id) === page.conversationId) setTitle(page, conv.title);
+    showRenamed(page, conv.id, conv.title);
   } catch (err) {
     showError(page, err.message);
   } finally {

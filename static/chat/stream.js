@@ -2,6 +2,8 @@
 // and the Stop call.
 import { showError, updateComposer } from './composer.js';
 import { following, renderFinished, updateRetryButtons } from './messages.js';
+import { LiveView } from './live-view.js';
+import { keepFocus } from './shortcuts.js';
 
 export const UNFINISHED = new Set(['pending', 'streaming']);
 
@@ -14,7 +16,7 @@ export function startStream(page, el, streamUrl) {
     body,
     url: streamUrl,
     source: null,
-    node: null, // the text node that deltas extend
+    live: null, // the formatted view that deltas extend (live-view.js)
     done: false,
     attempts: 0,
     lastEventId: '',
@@ -24,9 +26,11 @@ export function startStream(page, el, streamUrl) {
   el.classList.add('is-streaming');
   el.dataset.status = el.dataset.status || 'streaming';
   body.classList.add('is-live');
-  body.textContent = body.textContent; // one plain text node, whatever was there
-  stream.node = body.firstChild;
+  const shown = body.textContent; // the text so far, as the server sent it with the page
+  stream.live = new LiveView(body);
+  stream.live.append(shown);
   page.activeStream = stream;
+  el.dispatchEvent(new CustomEvent('reply-start', { bubbles: true })); // announce.js
   updateRetryButtons(page);
   updateComposer(page);
   connect(page, stream);
@@ -84,17 +88,10 @@ function connect(page, stream) {
 
 function showText(stream, d, replace) {
   if (replace) {
-    stream.body.textContent = '';
-    stream.node = null;
+    stream.live.replace('');
     stream.el.querySelector('.thinking-text').textContent = '';
   }
-  if (d.text) {
-    if (!stream.node || stream.node.parentNode !== stream.body) {
-      stream.node = document.createTextNode('');
-      stream.body.append(stream.node);
-    }
-    stream.node.appendData(d.text); // text, never HTML
-  }
+  stream.live.append(d.text || ''); // markdown, sanitized as the server does (markdown.js)
   if (d.reasoning) {
     const thinking = stream.el.querySelector('.thinking');
     thinking.hidden = false;
@@ -124,17 +121,20 @@ function finish(page, stream, m) {
   clearTimeout(stream.retryTimer);
   clearTimeout(stream.reconnectTimer);
   if (stream.source) stream.source.close();
+  stream.live.stop(); // the server's HTML replaces the live view
   following(page, () => renderFinished(page, stream.el, m));
+  // For the parts of the page that follow replies (titles.js, ...).
+  stream.el.dispatchEvent(new CustomEvent('reply-end', { bubbles: true, detail: m }));
   if (page.activeStream === stream) {
     page.activeStream = null;
     updateComposer(page);
-    page.els.input.focus();
+    keepFocus(page); // from a Stop button that is now hidden, say
   }
 }
 
 export async function stop(page) {
   const stream = page.activeStream;
-  if (!stream) return;
+  if (!stream || page.els.stop.disabled) return; // a stop already asked
   page.els.stop.disabled = true;
   try {
     const reply = await page.api('POST', page.url('urlApiStop', stream.el.dataset.messageId));

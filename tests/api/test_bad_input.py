@@ -4,12 +4,16 @@ never Django's HTML pages, and change nothing."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from pytest_django.fixtures import Settings
 
 from chat.models import Conversation, Message
-from tests.support.clients import JsonApi
+from tests.support.clients import CSRF_TOKEN, JsonApi
 
 pytestmark = pytest.mark.django_db
+
+# What error messages call the fields.
+FIELD = {"title": "The title", "system_prompt": "The system prompt"}
 
 
 def test_a_deeply_nested_body_is_refused(api: JsonApi, conversation: Conversation) -> None:
@@ -30,7 +34,9 @@ def test_a_lone_surrogate_in_a_conversation_field_is_refused(
     response = api.call("PATCH", f"/api/conversations/{conversation.pk}", raw=raw)
 
     assert response.status_code == 400
-    assert response.json() == {"error": f"“{field}” contains characters that are not valid text."}
+    assert response.json() == {
+        "error": f"{FIELD[field]} contains characters that are not valid text."
+    }
     conversation.refresh_from_db()
     assert (conversation.title, conversation.system_prompt) == ("First chat", "")
 
@@ -91,3 +97,16 @@ def test_a_huge_id_is_not_found_rather_than_an_error(api: JsonApi) -> None:
 
     assert response.status_code == 404
     assert response.json() == {"error": "Not found."}
+
+
+def test_errors_name_fields_in_the_readers_language(
+    api: JsonApi, auth_client: Client, conversation: Conversation
+) -> None:
+    response = auth_client.patch(
+        f"/api/conversations/{conversation.pk}",
+        '{"system_prompt": 5}',
+        content_type="application/json",
+        headers={"X-CSRFToken": CSRF_TOKEN, "Accept-Language": "zh-CN"},
+    )  # `api` set the CSRF cookie
+    assert response.status_code == 400
+    assert response.json() == {"error": "系统提示词必须是文本。"}

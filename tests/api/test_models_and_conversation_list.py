@@ -19,6 +19,9 @@ pytestmark = [
     pytest.mark.usefixtures("fast_password_hashing"),
 ]
 
+# What error messages call the fields.
+FIELD = {"title": "The title", "system_prompt": "The system prompt"}
+
 
 # --- models ----------------------------------------------------------------------------------
 
@@ -89,8 +92,8 @@ def test_creating_a_conversation_with_an_unknown_model_stores_nothing(api: JsonA
         ('["model", "demo"]', "The request body must be a JSON object."),
         ('"demo"', "The request body must be a JSON object."),
         ("null", "The request body must be a JSON object."),
-        ('{"title": 5}', "“title” must be text."),
-        ('{"model": ""}', "“model” must not be empty."),
+        ('{"title": 5}', "The title must be text."),
+        ('{"model": ""}', "The model must not be empty."),
         ('{"title": "' + "t" * 201 + '"}', None),
     ],
     ids=repr,
@@ -102,7 +105,7 @@ def test_creating_a_conversation_from_a_bad_body_is_refused(
 
     assert response.status_code == 400
     assert response.json()["error"] == (
-        error or "“title” is too long: 201 characters, the limit is 200."
+        error or "The title is too long: 201 characters, the limit is 200."
     )
     assert not Conversation.objects.exists()
 
@@ -112,7 +115,7 @@ def test_a_null_character_is_refused_in_any_text_field(api: JsonApi, field: str)
     response = api.post("/api/conversations", {field: "a\u0000b"})
 
     assert response.status_code == 400
-    assert response.json() == {"error": f"“{field}” must not contain null characters."}
+    assert response.json() == {"error": f"{FIELD[field]} must not contain null characters."}
     assert not Conversation.objects.exists()
 
 
@@ -168,6 +171,7 @@ def test_listing_shows_only_my_conversations_newest_first(
     assert set(body["conversations"][0]) == {
         "id",
         "title",
+        "title_source",
         "model",
         "system_prompt",
         "created_at",

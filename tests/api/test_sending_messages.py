@@ -68,7 +68,7 @@ def test_an_empty_message_is_refused_and_nothing_is_stored(
     response = api.post(messages_url(conversation), {"content": content})
 
     assert response.status_code == 400
-    assert response.json() == {"error": "“content” must not be empty."}
+    assert response.json() == {"error": "The message must not be empty."}
     assert not Message.objects.exists()
 
 
@@ -78,7 +78,7 @@ def test_a_message_with_a_null_character_is_refused_and_nothing_is_stored(
     response = api.post(messages_url(conversation), {"content": "before\u0000after"})
 
     assert response.status_code == 400
-    assert response.json() == {"error": "“content” must not contain null characters."}
+    assert response.json() == {"error": "The message must not contain null characters."}
     assert not Message.objects.exists()
 
 
@@ -96,7 +96,7 @@ def test_a_message_over_the_limit_is_refused_and_nothing_is_stored(
     response = api.post(messages_url(conversation), {"content": "你" * 11})
 
     assert response.status_code == 400
-    assert response.json() == {"error": "“content” is too long: 11 characters, the limit is 10."}
+    assert response.json() == {"error": "The message is too long: 11 characters, the limit is 10."}
     assert not Message.objects.exists()
 
 

@@ -6,7 +6,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserType, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    BrowserType,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, RECORD_STREAMS
 
@@ -56,11 +63,7 @@ def csp_refusals() -> list[str]:
     return []
 
 
-@pytest.fixture
-def page(page: Page, csp_refusals: list[str], request: pytest.FixtureRequest) -> Iterator[Page]:
-    """pytest-playwright's page, recording what its event streams bring (RECORD_STREAMS), and
-    failing the test if the page broke its Content-Security-Policy (each such refusal is a
-    console error from Chromium)."""
+def _watched(page: Page, csp_refusals: list[str]) -> Page:
     page.set_default_timeout(15_000)
     page.add_init_script(RECORD_STREAMS)
     page.on(
@@ -69,6 +72,43 @@ def page(page: Page, csp_refusals: list[str], request: pytest.FixtureRequest) ->
             csp_refusals.append(message.text) if "Content Security Policy" in message.text else None
         ),
     )
-    yield page
+    return page
+
+
+def _check_csp(csp_refusals: list[str], request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("csp_refusals_expected") is None:
         assert csp_refusals == [], f"the page broke its Content-Security-Policy: {csp_refusals}"
+
+
+@pytest.fixture
+def page(page: Page, csp_refusals: list[str], request: pytest.FixtureRequest) -> Iterator[Page]:
+    """pytest-playwright's page, recording what its event streams bring (RECORD_STREAMS), and
+    failing the test if the page broke its Content-Security-Policy (each such refusal is a
+    console error from Chromium)."""
+    yield _watched(page, csp_refusals)
+    _check_csp(csp_refusals, request)
+
+
+@pytest.fixture
+def make_page(
+    browser: Browser, csp_refusals: list[str], request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Page]]:
+    """Pages in browser contexts of their own (`make_page(timezone_id="Asia/Shanghai")`, any
+    of Playwright's context options), watched as `page` is."""
+    contexts: list[BrowserContext] = []
+
+    def make(**context_args: Any) -> Page:
+        contexts.append(browser.new_context(**context_args))
+        return _watched(contexts[-1].new_page(), csp_refusals)
+
+    yield make
+    for context in contexts:
+        context.close()
+    _check_csp(csp_refusals, request)
+
+
+@pytest.fixture
+def phone_page(make_page: Callable[..., Page]) -> Page:
+    """A page as on a phone: 390x844, a touch screen (`pointer: coarse`), mobile viewport
+    rules; watched as `page` is."""
+    return make_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)

@@ -42,7 +42,7 @@ def test_demo_reply_streams_in_steps_then_renders_markdown(
     assert page.input_value("#composer-input") == "line one\nline two"
 
     reply = send(page, "Hello there, show me code")
-    expect(page.locator("#composer-input")).to_be_disabled()
+    expect(page.locator("#send-button")).to_be_disabled()
     expect(page.locator("#stop-button")).to_be_visible()
     wait_ended_on_page(reply)
 
@@ -81,7 +81,7 @@ def test_reload_mid_reply_continues_to_the_complete_text(
     page.reload()
     reply = page.locator(".from-assistant").last
     expect(reply).to_have_class("message from-assistant is-streaming")
-    expect(page.locator("#composer-input")).to_be_disabled()
+    expect(page.locator("#stop-button")).to_be_visible()
     wait_ended_on_page(reply)
 
     stored = Message.objects.get(pk=reply_id(reply))

@@ -168,7 +168,7 @@ def test_chinese_browser_gets_chinese_pages(
 ) -> None:
     response = auth_client.get(f"/c/{conversation.pk}/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
     html = response.content.decode()
-    assert '<html lang="zh-hans">' in html
+    assert '<html lang="zh-hans" data-theme="system">' in html
     assert "新对话" in html and "发送" in html and "演示（离线）" in html
     assert _strings(html)["copy"] == "复制"
     login = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-CN")

@@ -28,7 +28,8 @@ CHROMIUM_ARGS = [
 # adds to its EventSources, and records per reply (by the stream's path, which stays the same
 # across reconnects) what the events brought and when, in the page's own clock
 # (performance.now(), in ms, to 0.1 ms): each delta's arrival, the snapshots, the first text
-# shown, the `end`, and the text shown when `end` arrived, before the rendered HTML replaced it.
+# shown, the `end`, and when `end` arrived, before the rendered HTML replaced the live view: the
+# markdown source that view held and the height of the reply's body.
 # A reload starts a new record, as it starts a new page.
 RECORD_STREAMS = """
 (() => {
@@ -39,6 +40,7 @@ RECORD_STREAMS = """
     const path = new URL(source.url).pathname;
     streams[path] ??= {
       delta_times: [], snapshots: 0, first_text_at: null, end_at: null, live_text_at_end: null,
+      live_height_at_end: null,
     };
     return streams[path];
   };
@@ -61,7 +63,9 @@ RECORD_STREAMS = """
         if (type === 'end') {
           record.end_at = at;
           const body = document.querySelector('.from-assistant.is-streaming .message-body');
-          record.live_text_at_end = body ? body.textContent : null;
+          const live = body && body.liveView;
+          record.live_text_at_end = body ? (live ? live.text : body.textContent) : null;
+          record.live_height_at_end = body ? body.getBoundingClientRect().height : null;
         } else {
           if (type === 'delta') record.delta_times.push(at);
           else record.snapshots += 1;
@@ -85,6 +89,7 @@ class StreamRecord:
     first_text_at: float | None
     end_at: float | None
     live_text_at_end: str | None
+    live_height_at_end: float | None
 
     def stamp(self, name: str) -> float:
         value = getattr(self, name)

@@ -61,6 +61,9 @@ _DEFAULTS = {
     "CHAT_PING_INTERVAL": "15",
     "CHAT_MESSAGES_PER_MINUTE": "1000",
     "CHAT_MAX_CONCURRENT_REPLIES": "50",
+    # No written titles: a title request would be one more request to a test's fake model.
+    # The title tests start sites that write them (tests/titles/, the `titling_daphne`).
+    "CHAT_TITLE_MODEL": "off",
     "OPENAI_BASE_URL": f"{FAKE_URL}/v1",
     "ANTHROPIC_BASE_URL": FAKE_URL,
     "GEMINI_BASE_URL": f"{FAKE_URL}/v1beta",

@@ -10,12 +10,14 @@ from tests.support.fakes.moderation_scenarios import MODERATION
 from tests.support.fakes.moderation_scenarios import REPLIES as MODERATED_REPLIES
 from tests.support.fakes.openai_scenarios import SCENARIOS as OPENAI
 from tests.support.fakes.openai_transcripts import TRANSCRIPTS as OPENAI_TRANSCRIPTS
+from tests.support.fakes.page_scenarios import SCENARIOS as PAGE
 
 # One dict per environment source served by the fake HTTP upstream. Names are unique across
 # sources (one server serves them all). Spark speaks WebSocket: see spark_scenarios.
 BY_SOURCE: dict[str, dict[str, object]] = {
     "OPENAI_MODELS": {
         **OPENAI,
+        **PAGE,
         **{name: scenario for name, (scenario, _) in OPENAI_TRANSCRIPTS.items()},
         **{name: scenario for name, (scenario, _) in COMPAT.items()},
         **MODERATED_REPLIES,

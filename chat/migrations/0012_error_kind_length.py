@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chat", "0009_moderation_flags"),
+        ("chat", "0011_preferences"),
     ]
 
     operations = [
