@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from chat.models import Conversation, Message
@@ -33,7 +34,10 @@ async def dead_reply(conversation: Conversation, heartbeat_age: float) -> Messag
 async def test_a_reply_with_late_heartbeats_is_stopped_without_waiting(
     conversation: Conversation,
 ) -> None:
-    reply = await dead_reply(conversation, heartbeat_age=60)
+    # Late enough to seem dead, yet short of CHAT_STALE_AFTER: the sweeper of a daphne serving
+    # this test database would otherwise end it as interrupted first.
+    dead_after = checkpoints.heartbeat_interval() + settings.CHAT_CHECKPOINT_INTERVAL
+    reply = await dead_reply(conversation, (dead_after + settings.CHAT_STALE_AFTER) / 2)
 
     # Waiting for an answer would take the whole `wait`: it must not be needed.
     stopped = await asyncio.wait_for(request_stop(reply, wait=3600), timeout=60)
