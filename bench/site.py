@@ -178,6 +178,10 @@ def site_env(
             "CHAT_MESSAGES_PER_MINUTE": "100000",
             "CHAT_CONVERSATIONS_PER_MINUTE": "100000",
             "CHAT_MAX_STREAMS_PER_USER": "100000",
+            # Each measured reply opens a new conversation; a title request after each would
+            # double the upstream calls the relay is measured on (titles come once per
+            # conversation in real use).
+            "CHAT_TITLE_MODEL": "off",
             "CHAT_FIRST_BYTE_TIMEOUT": "600",
             "CHAT_IDLE_TIMEOUT": "600",
             "CHAT_LOG_LEVEL": "WARNING",
