@@ -176,19 +176,6 @@ def _build(source: _Source, model: str) -> Provider:
     raise UpstreamError(f"Unknown protocol {source.protocol!r}.", "config")
 
 
-def resolve(model_id: str) -> tuple[Provider, str]:
-    """The provider serving model_id and the upstream's own model id. Sync: touches the DB."""
-    if model_id == "demo":
-        from chat.providers.demo import DemoProvider
-
-        return DemoProvider(settings.CHAT_DEMO_TOKEN_DELAY), "demo"
-    key, _, model = model_id.partition(":")
-    for source in _sources():
-        if source.key == key and model in source.models:
-            return _build(source, model), model
-    raise errors.model_unavailable(model_id)
-
-
 # Context windows in tokens, by protocol, for models nobody configured: what the usual models
 # of each offer (GPT-4o and most OpenAI-compatible servers' current models 128k, Claude 200k,
 # Gemini 1M, Spark 8k, the legacy Completions models 4k). A local server started with a small
@@ -203,16 +190,42 @@ DEFAULT_CONTEXT_TOKENS = {
 }
 
 
+def _source_of(model_id: str) -> _Source | None:
+    """The source serving model_id ("key:model"); None for the demo model or none. Sync:
+    touches the DB."""
+    if model_id == "demo":
+        return None
+    key, _, model = model_id.partition(":")
+    return next((s for s in _sources() if s.key == key and model in s.models), None)
+
+
+def resolve(model_id: str) -> tuple[Provider, str, int]:
+    """The provider serving model_id, the upstream's own model id and the model's context
+    size (one look at the sources). Sync: touches the DB."""
+    if model_id == "demo":
+        from chat.providers.demo import DemoProvider
+
+        provider: Provider = DemoProvider(settings.CHAT_DEMO_TOKEN_DELAY)
+        return provider, "demo", _context_size(model_id, None)
+    source = _source_of(model_id)
+    if source is None:
+        raise errors.model_unavailable(model_id)
+    model = model_id.partition(":")[2]
+    return _build(source, model), model, _context_size(model_id, source)
+
+
 def context_tokens(model_id: str) -> int:
     """The context window of model_id: CHAT_CONTEXT_TOKENS for this model, else its admin
     endpoint's field, else CHAT_CONTEXT_TOKENS' `*`, else its protocol's default. Sync."""
+    return _context_size(model_id, _source_of(model_id))
+
+
+def _context_size(model_id: str, source: _Source | None) -> int:
     configured: dict[str, int] = settings.CHAT_CONTEXT_TOKENS
     if model_id in configured:
         return configured[model_id]
     protocol = "demo"
     if model_id != "demo":
-        key, _, model = model_id.partition(":")
-        source = next((s for s in _sources() if s.key == key and model in s.models), None)
         if source is not None and source.context_tokens:
             return source.context_tokens
         protocol = source.protocol if source is not None else "openai"

@@ -33,7 +33,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat import moderation
-from chat.providers import context_tokens, resolve, timeouts
+from chat.providers import resolve, timeouts
 from chat.providers.base import (
     ChatRequest,
     Finish,
@@ -192,10 +192,8 @@ class Generation:
         if reply is None:
             raise UpstreamError(outcome.REPLY_DELETED, "config")
         model_id = reply.model or reply.conversation.model
-        provider, model = resolve(model_id)
-        request, _fitted = store.history_request(
-            reply, settings.CHAT_MAX_OUTPUT_TOKENS, context_tokens(model_id)
-        )
+        provider, model, context = resolve(model_id)
+        request, _fitted = store.history_request(reply, settings.CHAT_MAX_OUTPUT_TOKENS, context)
         return provider, replace(request, model=model)
 
     def _first_token(self) -> None:

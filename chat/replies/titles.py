@@ -123,7 +123,7 @@ def save_title(conversation_id: int, title: str) -> bool:
 
 
 async def _ask(job: TitleJob) -> str:
-    provider, model = await in_db_thread(resolve)(job.model_id)
+    provider, model, _context = await in_db_thread(resolve)(job.model_id)
     request = replace(job.request, model=model)
     keys = Redactor(provider.secrets)  # a key echoed back never becomes a title
     text = ""
