@@ -76,7 +76,11 @@ def _wake(user_id: int) -> None:
 
 def _serving_loop() -> asyncio.AbstractEventLoop | None:
     """The running event loop whose work this thread does (asgiref's SyncToAsync records
-    it on each of its threads), if any."""
+    it on each of its threads), or the one running on this thread, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        pass
     local = SyncToAsync.threadlocal
     loop: asyncio.AbstractEventLoop | None = getattr(local, "main_event_loop", None)
     if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
