@@ -142,10 +142,10 @@ def _start_conversation(
     conv = Conversation(owner=user, model=default_model())
     _conversation_fields(data, conv)
     content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
-    sending.require_available(conv.model)
+    provider = sending.require_available(conv.model)
     check_can_start_reply(user)
     conv.save()
-    user_msg, reply = store.create_exchange(conv, content, channel, None)
+    user_msg, reply = store.create_exchange(conv, content, channel, None, provider)
     return conv, user_msg, reply
 
 

@@ -12,12 +12,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from chat import user_events
 from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, text_field
 from chat.limits import check_can_start_reply
 from chat.models import Conversation, Message
-from chat.providers import model_exists
+from chat.providers import provider_label
 from chat.replies import store
 from chat.tree import Tree
 
@@ -31,12 +30,15 @@ def lock_user(user: Any) -> None:
         get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
 
 
-def require_available(model: str) -> None:
-    if not model_exists(model):
+def require_available(model: str) -> str:
+    """The label of the provider serving `model`; ApiError if none does."""
+    label = provider_label(model)
+    if not label:
         # The same sentence as chat.providers.errors.MODEL_UNAVAILABLE, translated.
         raise ApiError(
             _("The model “%(model)s” is not available; pick another one.") % {"model": model}
         )
+    return label
 
 
 def _require_idle(conv: Conversation) -> None:
@@ -71,12 +73,15 @@ def start_exchange(
     lock_user(user)
     conv = get_conversation_for_user(user, pk)
     content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
-    parent = _parent(data, conv, Tree.of(conv.pk))
-    require_available(conv.model)
+    tree = Tree.of(conv.pk)
+    parent = _parent(data, conv, tree)
+    provider = require_available(conv.model)
     _require_idle(conv)
     check_can_start_reply(user)
-    user_msg, reply = store.create_exchange(conv, content, channel, parent)
-    question, answer = described(Tree.of(conv.pk), user_msg, reply)
+    user_msg, reply = store.create_exchange(conv, content, channel, parent, provider)
+    tree.add(user_msg.pk, parent)
+    tree.add(reply.pk, user_msg.pk)
+    question, answer = described(tree, user_msg, reply)
     return question, answer
 
 
@@ -89,12 +94,10 @@ def regenerate(user: Any, pk: int, channel: str) -> dict[str, object]:
     if not old.is_finished:
         raise ApiError(_("This reply is still being written."), status=409)
     conv = old.conversation
-    require_available(conv.model)
+    provider = require_available(conv.model)
     _require_idle(conv)
     check_can_start_reply(user)
-    reply = store.new_reply(conv, channel, old.parent_id)
-    user_events.message_changed(reply, user.pk)
-    user_events.conversation_changed(conv)
+    reply = store.new_reply(conv, channel, old.parent_id, provider)
     return described(Tree.of(conv.pk), reply)[0]
 
 

@@ -22,9 +22,13 @@ class Tree:
         self.children: dict[int | None, list[int]] = {}
         self.rank: dict[int, int] = {}  # writing order: later is newer
         for pk, parent in pairs:
-            self.rank[pk] = len(self.rank)
-            self.parent_of[pk] = parent
-            self.children.setdefault(parent, []).append(pk)
+            self.add(pk, parent)
+
+    def add(self, pk: int, parent: int | None) -> None:
+        """A message written after every one the tree holds."""
+        self.rank[pk] = len(self.rank)
+        self.parent_of[pk] = parent
+        self.children.setdefault(parent, []).append(pk)
 
     @classmethod
     def of(cls, conversation_id: int) -> Tree:

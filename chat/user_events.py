@@ -52,9 +52,16 @@ def group_name(user_id: int) -> str:
 # --- Writing events (sync, inside the change's transaction) ------------------------------
 
 
-def _emit(user_id: int, kind: str, data: dict[str, object]) -> None:
-    event = UserEvent.objects.create(user_id=user_id, kind=kind, data=data)
-    if event.pk % PRUNE_EVERY == 0:
+Event = tuple[str, dict[str, object]]  # (UserEvent.Kind, data)
+
+
+def emit(user_id: int, *events: Event) -> None:
+    """Write the user's events, in order, in one statement; one wake-up once they commit."""
+    rows = UserEvent.objects.bulk_create(
+        [UserEvent(user_id=user_id, kind=kind, data=data) for kind, data in events]
+    )
+    ids = [row.pk for row in rows if row.pk is not None]
+    if ids and (min(ids) - 1) // PRUNE_EVERY != max(ids) // PRUNE_EVERY:  # a multiple passed
         UserEvent.objects.filter(created_at__lt=timezone.now() - EVENT_LIFETIME).delete()
     transaction.on_commit(lambda: _wake(user_id))
 
@@ -97,19 +104,12 @@ def _send_wake(user_id: int) -> None:
     task.add_done_callback(process_state.wakeups.discard)
 
 
-def conversation_changed(conv: Conversation) -> None:
-    _emit(
-        conv.owner_id,
-        UserEvent.Kind.CONVERSATION,
-        {"id": conv.pk, "title": conv.title, "updated_at": conv.updated_at.isoformat()},
-    )
+def conversation_event(conv: Conversation) -> Event:
+    data = {"id": conv.pk, "title": conv.title, "updated_at": conv.updated_at.isoformat()}
+    return UserEvent.Kind.CONVERSATION, data
 
 
-def conversation_deleted(user_id: int, conversation_id: int) -> None:
-    _emit(user_id, UserEvent.Kind.CONVERSATION_DELETED, {"id": conversation_id})
-
-
-def message_changed(m: Message, user_id: int) -> None:
+def message_event(m: Message) -> Event:
     data: dict[str, object] = {
         "conversation": m.conversation_id,
         "id": m.pk,
@@ -119,7 +119,19 @@ def message_changed(m: Message, user_id: int) -> None:
     }
     if not m.is_finished and m.role == Message.Role.ASSISTANT:
         data["stream_url"] = reverse("chat:reply-events", args=[m.pk])
-    _emit(user_id, UserEvent.Kind.MESSAGE, data)
+    return UserEvent.Kind.MESSAGE, data
+
+
+def conversation_changed(conv: Conversation) -> None:
+    emit(conv.owner_id, conversation_event(conv))
+
+
+def conversation_deleted(user_id: int, conversation_id: int) -> None:
+    emit(user_id, (UserEvent.Kind.CONVERSATION_DELETED, {"id": conversation_id}))
+
+
+def message_changed(m: Message, user_id: int) -> None:
+    emit(user_id, message_event(m))
 
 
 # --- Reading them (an open event stream) ---------------------------------------------------

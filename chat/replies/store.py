@@ -15,7 +15,6 @@ from chat import user_events
 from chat.context import Fitted, fit, part
 from chat.models import Conversation, Message, ModerationFlag, UsageRecord
 from chat.moderation import Verdict
-from chat.providers import provider_label
 from chat.providers.base import ChatRequest, Turn
 from chat.render import render_plain
 from chat.replies import messages
@@ -133,9 +132,10 @@ def history_request(
 
 @transaction.atomic(savepoint=False)  # within the API's transaction: no SAVEPOINT round trip
 def create_exchange(
-    conv: Conversation, content: str, worker_channel: str, parent: int | None
+    conv: Conversation, content: str, worker_channel: str, parent: int | None, provider: str
 ) -> tuple[Message, Message]:
-    """A user message under `parent` and its reply, which becomes the current leaf."""
+    """A user message under `parent` and its reply, which becomes the current leaf.
+    `provider` is the label of the provider serving the conversation's model."""
     user_msg = Message.objects.create(
         conversation=conv,
         parent_id=parent,
@@ -144,19 +144,32 @@ def create_exchange(
         html=render_plain(content),
         status=Message.Status.COMPLETE,
     )
-    reply = new_reply(conv, worker_channel, user_msg.pk)
-    if not conv.title:
+    titled = not conv.title
+    if titled:
         conv.title = " ".join(content.split())[:60]
-        conv.save(update_fields=["title", "updated_at"])
-    user_events.message_changed(user_msg, conv.owner_id)
-    user_events.message_changed(reply, conv.owner_id)
-    user_events.conversation_changed(conv)
+    fields = ("title",) if titled else ()
+    reply = new_reply(conv, worker_channel, user_msg.pk, provider, fields, announce=False)
+    user_events.emit(
+        conv.owner_id,
+        user_events.message_event(user_msg),
+        user_events.message_event(reply),
+        user_events.conversation_event(conv),
+    )
     return user_msg, reply
 
 
-def new_reply(conv: Conversation, worker_channel: str, parent: int | None) -> Message:
-    """A reply about to be generated under `parent`, now the conversation's current leaf,
-    and its row in the usage ledger."""
+def new_reply(
+    conv: Conversation,
+    worker_channel: str,
+    parent: int | None,
+    provider: str,
+    changed: tuple[str, ...] = (),
+    *,
+    announce: bool = True,
+) -> Message:
+    """A reply about to be generated under `parent`, now the conversation's current leaf
+    (saved with the conversation's `changed` fields), and its row in the usage ledger;
+    `announce`: and the user's events about both."""
     reply = Message.objects.create(
         conversation=conv,
         parent_id=parent,
@@ -171,11 +184,15 @@ def new_reply(conv: Conversation, worker_channel: str, parent: int | None) -> Me
         reply=reply,
         conversation=conv,
         model=conv.model,
-        provider=provider_label(conv.model),
+        provider=provider,
         created_at=reply.created_at,
     )
     conv.current = reply
-    conv.save(update_fields=["current", "updated_at"])
+    conv.save(update_fields=["current", "updated_at", *changed])
+    if announce:
+        user_events.emit(
+            conv.owner_id, user_events.message_event(reply), user_events.conversation_event(conv)
+        )
     return reply
 
 
@@ -261,8 +278,10 @@ class Outcome:
     duration_ms: int | None = None
 
 
+@transaction.atomic
 def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
-    """Save the final reply (text rendered once); None if something else ended it first."""
+    """Save the final reply (text rendered once), its ledger row and the user's events, all
+    or nothing; None if something else ended it first."""
     content = storable(outcome.content)
     updated = (
         Message.objects.unfinished()
@@ -298,9 +317,9 @@ def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
     conv = reply.conversation
     conv.updated_at = timezone.now()
     Conversation.objects.filter(pk=conv.pk).update(updated_at=conv.updated_at)
-    with transaction.atomic():  # the events and their wake-up, together
-        user_events.message_changed(reply, conv.owner_id)
-        user_events.conversation_changed(conv)
+    user_events.emit(
+        conv.owner_id, user_events.message_event(reply), user_events.conversation_event(conv)
+    )
     return reply
 
 

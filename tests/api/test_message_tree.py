@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from chat.models import Conversation, Message
+from chat.providers import provider_label
 from chat.replies import store
 from tests.support.clients import JsonApi
 from tests.support.rows import add_message, finished_exchange
@@ -156,7 +157,7 @@ def test_a_reply_is_asked_to_continue_its_own_branch_only(conversation: Conversa
     finished_exchange(conversation, "two")  # another branch from here on
     edited = add_message(conversation, role="user", content="Two, edited", parent=r1)
     failed = add_message(conversation, role="assistant", status="error", error="No.")
-    retry = store.new_reply(conversation, "", edited.pk)
+    retry = store.new_reply(conversation, "", edited.pk, provider_label(conversation.model))
 
     request, fitted = store.history_request(Message.objects.get(pk=retry.pk), 100, 100_000)
 

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from chat.models import Conversation, Message, UsageRecord
+from chat.providers import provider_label
 from chat.replies import store
 from tests.support.clients import SiteClient, live_text
 from tests.support.events import Event
@@ -239,7 +240,7 @@ def test_another_users_reply_stream_is_not_found(site: SiteClient) -> None:
     stranger = User.objects.create_user("dave", password="another-horse-battery-7")
     conv = Conversation.objects.create(owner=stranger, model="demo")
     question = add_message(conv, role="user", content="Private")
-    theirs = store.new_reply(conv, "", question.pk)
+    theirs = store.new_reply(conv, "", question.pk, provider_label(conv.model))
 
     response = site.http.get(f"/api/replies/{theirs.pk}/events", headers=EVENT_STREAM)
 

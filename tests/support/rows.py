@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chat.models import Conversation, Message, UsageRecord
+from chat.providers import provider_label
 from chat.replies import store
 
 
@@ -38,7 +39,7 @@ def streaming_reply(conv: Conversation, heartbeat_at: datetime | None = None) ->
     """A user message and a reply still being written (with no generation behind it), its
     last heartbeat now or at `heartbeat_at`."""
     question = add_message(conv, role="user", content="Hi")
-    reply = store.new_reply(conv, "", question.pk)
+    reply = store.new_reply(conv, "", question.pk, provider_label(conv.model))
     if heartbeat_at is not None:
         Message.objects.filter(pk=reply.pk).update(heartbeat_at=heartbeat_at)
         reply.heartbeat_at = heartbeat_at
