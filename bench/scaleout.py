@@ -237,13 +237,17 @@ def run(
 
 
 def log_problems(servers: Servers) -> dict[str, list[str]]:
-    """Warnings, errors and tracebacks in each daphne's log (first of each kind)."""
+    """Warnings and errors in each daphne's log (first of each kind), and how often a Redis
+    channel was full (channels-redis drops messages for it: deltas a watcher never got)."""
     found: dict[str, list[str]] = {}
     for i, name in enumerate(servers.names):
         lines = servers.log(i).read_text(errors="replace").splitlines()
         bad = [ln for ln in lines if any(w in ln for w in ("WARNING", "ERROR", "Traceback"))]
         bad = [ln for ln in bad if "shutting down: 0 replies running" not in ln]
         found[name] = list(dict.fromkeys(ln.split(" ", 3)[-1][:160] for ln in bad))[:8]
+        full = sum(1 for ln in lines if "channels over capacity" in ln)
+        if full:
+            found[name].append(f"{full} times a channel over capacity (messages dropped)")
     return found
 
 
