@@ -121,11 +121,14 @@ ReplyFn = Callable[[dict[str, object], Ready | None, float], Awaitable[StreamRec
 class Endpoint:
     """One thing the load client measures. `replies(n)` prepares n replies (the site needs a
     conversation each); `pid` is the server process whose CPU (its tree's) counts, None for
-    the fake upstream itself."""
+    the fake upstream itself. `probe`, if any, is called as probe(phase, tag, n) with phase
+    "start" just before a round's first reading, "go" when a steady round's streams are all
+    open, and "end" just after its last reading (bench/scaleout.py reads each process there)."""
 
     name: str
     pid: int | None
     replies: Callable[[int], list[ReplyFn]]
+    probe: Callable[[str, str, int], None] | None = None
 
 
 def site_endpoint(site: Site) -> Endpoint:
@@ -190,6 +193,8 @@ async def run_round(
             fields.update(run=tag, phase_ms=round(i * delay_ms / n, 3))
         return replies[i](fields, ready, timeout)
 
+    if endpoint.probe:
+        endpoint.probe("start", tag, n)
     machine0 = machine_cpu_seconds()
     cpu0, harness0, t0 = server_cpu(endpoint), harness_cpu(site), time.monotonic()
     tasks = [asyncio.ensure_future(reply(i)) for i in range(n)]
@@ -203,12 +208,17 @@ async def run_round(
                 task.cancel()
         if on_start:
             on_start()
+        if endpoint.probe:
+            endpoint.probe("go", tag, n)
         cpu_go, t_go = server_cpu(endpoint), time.monotonic()
         await upstream_call(site, "POST", "/go", {"run": tag})
     results = await asyncio.gather(*tasks, return_exceptions=True)
     await asyncio.sleep(0.05)  # let the server finish its after-end bookkeeping
     cpu1, harness1, t1 = server_cpu(endpoint), harness_cpu(site), time.monotonic()
     ours = cpu1 - cpu0 + harness1 - harness0
+    foreign = max(0.0, machine_cpu_seconds() - machine0 - ours)
+    if endpoint.probe:
+        endpoint.probe("end", tag, n)
     records = [r for r in results if isinstance(r, StreamRecord)]
     errors = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
     return Round(
@@ -220,7 +230,7 @@ async def run_round(
         harness_cpu_s=harness1 - harness0,
         wall_s=t1 - t0,
         stream_wall_s=t1 - t_go,
-        foreign_cpu_s=max(0.0, machine_cpu_seconds() - machine0 - ours),
+        foreign_cpu_s=foreign,
     )
 
 

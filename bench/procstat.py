@@ -18,6 +18,11 @@ def cpu_seconds(pid: int) -> float:
 def tree_cpu_seconds(pid: int) -> float:
     """CPU of a process and all its descendants: each live one's utime + stime, plus the
     cutime + cstime of the children it has reaped (so every process counts once)."""
+    return trees_cpu_seconds([pid])[pid]
+
+
+def trees_cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """tree_cpu_seconds of several processes, from one reading of /proc."""
     stats: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -26,15 +31,18 @@ def tree_cpu_seconds(pid: int) -> float:
     children: dict[int, list[int]] = {}
     for child, fields in stats.items():
         children.setdefault(int(fields[1]), []).append(child)
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        mine = stats.get(current)
-        if mine is None:
-            continue
-        total += sum(int(f) for f in mine[11:15])
-        todo.extend(children.get(current, ()))
-    return total / CLK_TCK
+    totals: dict[int, float] = {}
+    for pid in pids:
+        total, todo = 0, [pid]
+        while todo:
+            current = todo.pop()
+            mine = stats.get(current)
+            if mine is None:
+                continue
+            total += sum(int(f) for f in mine[11:15])
+            todo.extend(children.get(current, ()))
+        totals[pid] = total / CLK_TCK
+    return totals
 
 
 def machine_cpu_seconds() -> float:

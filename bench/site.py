@@ -108,6 +108,7 @@ class Process:
         env: dict[str, str],
         cpus: set[int],
         cwd: Path = ROOT,
+        pass_fds: tuple[int, ...] = (),
     ) -> None:
         self.name = name
         self.log_path = Path(env["BENCH_WORKDIR"]) / f"{name}.log"
@@ -120,6 +121,7 @@ class Process:
             stderr=subprocess.STDOUT,
             preexec_fn=lambda: place(cpus),
             start_new_session=True,
+            pass_fds=pass_fds,
         )
         self.pid = self.popen.pid
 
