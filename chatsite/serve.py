@@ -2,7 +2,7 @@
 
 daphne runs Twisted's asyncio reactor on the loop that `asyncio.new_event_loop()` returns when
 daphne.server is first imported; with uvloop's policy set before that, the whole server (Twisted,
-the site, httpx, channels-redis) runs on uvloop, which relays each chunk with measurably less CPU
+the site, aiohttp, channels-redis) runs on uvloop, which relays each chunk with measurably less CPU
 than the stock loop (BENCHMARKS.md). Set CHAT_UVLOOP=false, or leave uvloop uninstalled, to
 run on the stock loop; every argument goes to daphne unchanged.
 """

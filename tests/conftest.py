@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from django.test import Client
 from django.utils.module_loading import import_string
 
 from chat.models import Conversation
+from chat.providers.http import close_upstream_session
 from tests.support.clients import PASSWORD, JsonApi, SiteClient, login_session
 from tests.support.daphne import Daphne
 from tests.support.fakes.scenarios import all_scenarios
@@ -22,6 +24,18 @@ from tests.support.fakes.spark_scenarios import SCENARIOS as SPARK_SCENARIOS
 from tests.support.fakes.spark_upstream import SparkUpstream
 from tests.support.fakes.upstream import FakeUpstream
 from tests.support.testenv import FAKE_PORT, SPARK_PORT
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:  # an async test's upstream connections close with its event loop
+        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.fixturenames.append("upstream_session_closed")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def upstream_session_closed() -> AsyncIterator[None]:
+    yield
+    await close_upstream_session()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
+import aiohttp
 
 from chat.providers import errors
 from chat.providers.base import Timeouts
@@ -26,6 +26,7 @@ from chat.server.process import state
 
 MAX_ERROR_BODY = 64 * 1024
 MAX_UPSTREAM_MESSAGE = 500
+KEEPALIVE_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +113,16 @@ def parse_json(body: bytes | bytearray) -> object:
 
 
 def transport_error(provider: str, exc: BaseException) -> UpstreamError:
-    """Map an httpx or timeout exception to a user-facing error (no URL in the text)."""
-    if isinstance(exc, httpx.ConnectTimeout):
+    """Map an aiohttp or timeout exception to a user-facing error (no URL in the text)."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return errors.connect_timeout(provider)
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, no such host, TLS refused
         return errors.unreachable(provider)
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+    if isinstance(exc, aiohttp.InvalidURL):
         return errors.bad_address(provider)
-    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+    if isinstance(exc, TimeoutError):
         return errors.stopped_answering(provider)
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
         return errors.broke(provider)
     return errors.broke(provider, type(exc).__name__)
 
@@ -129,42 +130,46 @@ def transport_error(provider: str, exc: BaseException) -> UpstreamError:
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     """One TLS context for every upstream request of the process: building one (loading the
-    CA bundle) costs tens of milliseconds of CPU on the event loop, per client."""
-    return httpx.create_ssl_context(trust_env=False)
+    CA bundle) costs tens of milliseconds of CPU on the event loop, per request."""
+    return ssl.create_default_context()
 
 
-def _shared_transport() -> httpx.AsyncHTTPTransport:
-    """Upstream connections are kept alive and reused between replies: no TCP and TLS
-    handshake before each reply's first token. A reply whose response is closed before it
-    ended (Stop, an error, a timeout) closes its connection: httpcore reuses only a connection
-    whose response was read to the end, so Stop still ends the upstream's work."""
-    # One pool per event loop: one per process under daphne; tests run several loops.
+def upstream_session() -> aiohttp.ClientSession:
+    """The process's upstream connections, kept alive and reused between replies: no TCP and
+    TLS handshake before each reply's first token. A reply whose response is closed before it
+    ended (Stop, an error, a timeout) closes its connection: only a response read to its end
+    gives its connection back, so Stop still ends the upstream's work. No cookie jar: nothing
+    an upstream sets reaches another reply. One session per event loop: one per process under
+    daphne; tests run several loops."""
     loop = asyncio.get_running_loop()
-    transport = state.upstream_pools.get(loop)
-    if transport is None:
-        transport = state.upstream_pools[loop] = httpx.AsyncHTTPTransport(
-            verify=_tls_context(),
-            trust_env=False,
-            limits=httpx.Limits(
-                max_connections=None, max_keepalive_connections=32, keepalive_expiry=30
-            ),
-        )
-    return transport
+    session = state.upstream_pools.get(loop)
+    if session is None or session.closed:
+        session = state.upstream_pools[loop] = new_session()
+    return session
 
 
-def make_client(timeouts: Timeouts) -> httpx.AsyncClient:
-    # A client per reply over the shared pool: its own cookie jar (nothing an upstream sets
-    # reaches another reply), and never closed (that would close the pool).
-    # Read timeouts are enforced per chunk by iter_chunks (first byte vs idle differ), so
-    # httpx's own read timeout is off; connect and write keep theirs.
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(
-            connect=timeouts.connect, read=None, write=timeouts.idle, pool=timeouts.connect
-        ),
-        follow_redirects=False,
-        trust_env=False,
-        transport=_shared_transport(),
+def new_session() -> aiohttp.ClientSession:
+    """A session (connection pool) with the settings every upstream request uses."""
+    connector = aiohttp.TCPConnector(
+        limit=0, keepalive_timeout=KEEPALIVE_SECONDS, ssl=_tls_context()
     )
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,
+        timeout=aiohttp.ClientTimeout(total=None),
+    )
+
+
+async def close_upstream_session() -> None:
+    """Close this loop's upstream connections (a process shutting down, a test's loop)."""
+    session = state.upstream_pools.pop(asyncio.get_running_loop(), None)
+    if session is not None:
+        await session.close()
+
+
+def json_body(payload: object) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @asynccontextmanager
@@ -184,24 +189,32 @@ async def open_stream(
     read to its end: that is what makes Stop stop the upstream. Any UpstreamError leaving the
     block, raised here or by the caller's parsing, has the secrets redacted.
     """
-    client = make_client(timeouts)
+    # Read timeouts are enforced per chunk by iter_chunks (first byte vs idle differ).
+    timeout = aiohttp.ClientTimeout(
+        total=None, connect=timeouts.connect, sock_connect=timeouts.connect
+    )
     try:
         try:
-            request = client.build_request("POST", url, headers=headers, json=payload)
             async with asyncio.timeout(timeouts.first_byte):
-                response = await client.send(request, stream=True)
-        except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
+                response = await upstream_session().post(
+                    url,
+                    data=json_body(payload),
+                    headers={**headers, "Content-Type": "application/json"},
+                    allow_redirects=False,
+                    timeout=timeout,
+                )
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise transport_error(provider, exc) from None
         ended = False
         try:
-            if response.status_code >= 400:
+            if response.status >= 400:
                 raw = await _read_limited(provider, response, timeouts)
                 body = parse_error(parse_json(raw))
                 if not body.message:
                     text = raw.decode("utf-8", errors="replace").strip()
                     body = ErrorBody(text[:MAX_UPSTREAM_MESSAGE], body.code, body.kind)
-                retry_after = "retry-after" in response.headers
-                raise http_error(provider, response.status_code, body, retry_after)
+                retry_after = "Retry-After" in response.headers
+                raise http_error(provider, response.status, body, retry_after)
             chunks = iter_chunks(provider, response, timeouts)
             try:
                 yield chunks
@@ -213,7 +226,7 @@ async def open_stream(
             if ended:
                 _finish_in_background(chunks, response)
             else:
-                await response.aclose()
+                response.close()
     except UpstreamError as exc:
         raise exc.redacted(*secrets) from None
 
@@ -223,16 +236,16 @@ async def open_stream(
 FINISH_WITHIN = 5.0
 
 
-def _finish_in_background(chunks: AsyncGenerator[bytes], response: httpx.Response) -> None:
+def _finish_in_background(chunks: AsyncGenerator[bytes], response: aiohttp.ClientResponse) -> None:
     """The reply has its text: the rest of the body is read without holding it up."""
     task = asyncio.get_running_loop().create_task(_finish(chunks, response))
     state.finishing_reads.add(task)
     task.add_done_callback(state.finishing_reads.discard)
 
 
-async def _finish(chunks: AsyncGenerator[bytes], response: httpx.Response) -> None:
+async def _finish(chunks: AsyncGenerator[bytes], response: aiohttp.ClientResponse) -> None:
+    size = 0
     try:
-        size = 0
         async with asyncio.timeout(FINISH_WITHIN):
             async for chunk in chunks:
                 size += len(chunk)
@@ -242,10 +255,15 @@ async def _finish(chunks: AsyncGenerator[bytes], response: httpx.Response) -> No
         pass
     finally:
         await chunks.aclose()
-        await response.aclose()
+        if response.content.at_eof():
+            response.release()  # the connection goes back to the pool
+        else:
+            response.close()
 
 
-async def _read_limited(provider: str, response: httpx.Response, timeouts: Timeouts) -> bytes:
+async def _read_limited(
+    provider: str, response: aiohttp.ClientResponse, timeouts: Timeouts
+) -> bytes:
     """The error body, as much of it as arrives: the status alone is worth reporting."""
     body = b""
     try:
@@ -259,22 +277,19 @@ async def _read_limited(provider: str, response: httpx.Response, timeouts: Timeo
 
 
 async def iter_chunks(
-    provider: str, response: httpx.Response, timeouts: Timeouts
+    provider: str, response: aiohttp.ClientResponse, timeouts: Timeouts
 ) -> AsyncGenerator[bytes]:
-    """The raw body: the first chunk within first_byte seconds, the others within idle."""
-    chunks: AsyncGenerator[bytes] = response.aiter_bytes()  # type: ignore[assignment]
+    """The body as it arrives: the first chunk within first_byte seconds, the others within
+    idle."""
+    content = response.content
     limit = timeouts.first_byte
-    try:
-        while True:
-            try:
-                async with asyncio.timeout(limit):
-                    chunk = await anext(chunks)
-            except StopAsyncIteration:
-                return
-            except (httpx.HTTPError, TimeoutError) as exc:
-                raise transport_error(provider, exc) from None
-            limit = timeouts.idle
-            if chunk:
-                yield chunk
-    finally:
-        await chunks.aclose()
+    while True:
+        try:
+            async with asyncio.timeout(limit):
+                chunk = await content.readany()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise transport_error(provider, exc) from None
+        if not chunk:
+            return
+        limit = timeouts.idle
+        yield chunk

@@ -2,41 +2,49 @@
 hook (chat/moderation.py). https://platform.openai.com/docs/api-reference/moderations
 
 Answer: `{"results": [{"flagged": bool, "categories": {"harassment": bool, ...}, ...}]}`.
-Failures are UpstreamErrors whose messages hold no URL and no key.
+Failures are UpstreamErrors whose messages hold no URL and no key. Each check opens its own
+connection (one request per message or batch of reply text): a check can run on an event
+loop of its own (Django's test client, a management command), which a shared pool would
+outlive.
 """
 
 from __future__ import annotations
 
-import httpx
+import asyncio
+
+import aiohttp
 from django.conf import settings
 
 from chat.providers import errors
-from chat.providers.base import Timeouts
 from chat.providers.errors import UpstreamError
-from chat.providers.http import make_client, parse_json, transport_error
+from chat.providers.http import json_body, new_session, parse_json, transport_error
 
 LABEL = "OpenAI moderation"
 
 
 async def openai_moderation(text: str) -> str | None:
     """The flagged categories, comma-separated ("flagged" if it names none), or None."""
-    timeout = settings.CHAT_MODERATION_TIMEOUT
-    client = make_client(Timeouts(timeout, timeout, timeout))
     headers = {"Content-Type": "application/json"}
     if settings.OPENAI_API_KEY:
         headers["Authorization"] = f"Bearer {settings.OPENAI_API_KEY}"
+    payload = {"model": settings.CHAT_MODERATION_MODEL, "input": text}
     try:
-        response = await client.post(
-            settings.OPENAI_BASE_URL.rstrip("/") + "/moderations",
-            json={"model": settings.CHAT_MODERATION_MODEL, "input": text},
-            headers=headers,
-            timeout=httpx.Timeout(timeout),
-        )
-    except httpx.HTTPError as exc:
+        async with (
+            asyncio.timeout(settings.CHAT_MODERATION_TIMEOUT),
+            new_session() as session,
+            session.post(
+                settings.OPENAI_BASE_URL.rstrip("/") + "/moderations",
+                data=json_body(payload),
+                headers=headers,
+                allow_redirects=False,
+            ) as response,
+        ):
+            status, body = response.status, await response.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
         raise transport_error(LABEL, exc) from None
-    if response.status_code != 200:
-        raise UpstreamError(f"{LABEL} answered HTTP {response.status_code}.", "error")
-    return _verdict(parse_json(response.content))
+    if status != 200:
+        raise UpstreamError(f"{LABEL} answered HTTP {status}.", "error")
+    return _verdict(parse_json(body))
 
 
 def _verdict(body: object) -> str | None:

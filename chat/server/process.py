@@ -40,7 +40,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
 
     from chat.replies.checkpoints import Watched
     from chat.replies.feed import Feed
@@ -55,9 +55,9 @@ class ProcessState:
     checkpointer: asyncio.Task[None] | None = None
     end_watches: dict[int, set[asyncio.Future[None]]] = field(default_factory=dict)
     end_watcher: asyncio.Task[None] | None = None
-    upstream_pools: weakref.WeakKeyDictionary[
-        asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport
-    ] = field(default_factory=weakref.WeakKeyDictionary)
+    upstream_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+        field(default_factory=weakref.WeakKeyDictionary)
+    )
     finishing_reads: set[asyncio.Task[None]] = field(default_factory=set)
     # Wake-ups of users' event streams sent from database threads (chat/user_events.py).
     wakeups: set[asyncio.Task[bool]] = field(default_factory=set)
@@ -140,11 +140,13 @@ def start_draining() -> None:
 
 async def shutdown(grace: float) -> None:
     """Let generations finish for `grace` seconds, then interrupt them (saving their text)."""
+    from chat.providers.http import close_upstream_session
+
     start_draining()
-    if not state.generations:
-        return
-    _done, pending = await asyncio.wait(set(state.generations), timeout=grace)
-    for task in pending:
-        task.cancel("shutdown")
-    if pending:
-        await asyncio.wait(pending, timeout=10)
+    if state.generations:
+        _done, pending = await asyncio.wait(set(state.generations), timeout=grace)
+        for task in pending:
+            task.cancel("shutdown")
+        if pending:
+            await asyncio.wait(pending, timeout=10)
+    await close_upstream_session()

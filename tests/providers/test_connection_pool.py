@@ -8,6 +8,7 @@ import asyncio
 import json
 
 from chat.providers.base import ChatRequest, TextDelta, Timeouts, Turn
+from chat.providers.http import close_upstream_session
 from chat.providers.openai import OpenAIProvider
 
 TIMEOUTS = Timeouts(connect=5, first_byte=5, idle=5)
@@ -97,6 +98,7 @@ def test_replies_reuse_a_connection_and_an_early_end_closes_it() -> None:
         server.hold = False
         texts.append(await read_all(provider))
         server.server.close()
+        await close_upstream_session()
         return reused, server.closed_by_client, texts, server.connections
 
     reused, closed, texts, connections = asyncio.run(scenario())
