@@ -67,8 +67,7 @@ async def reply_events(request: HttpRequest, user: Any, pk: int) -> HttpResponse
     # Served by an ASGI server: its scope carries daphne's request for flow control.
     listener = Listener(reply, _last_event_id(request), Flow(getattr(request, "scope", {})))
     take_stream_slot(user, listener)
-    events = _closed_on_failure(listener.events(), f"reply {reply.pk}")
-    return _event_stream(events)
+    return _event_stream(listener.events())  # a failure ends it: see Listener.events
 
 
 def _event_stream(events: AsyncIterator[bytes]) -> StreamingHttpResponse:

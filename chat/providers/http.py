@@ -189,9 +189,12 @@ async def open_stream(
     read to its end: that is what makes Stop stop the upstream. Any UpstreamError leaving the
     block, raised here or by the caller's parsing, has the secrets redacted.
     """
-    # Read timeouts are enforced per chunk by iter_chunks (first byte vs idle differ).
+    # Read timeouts: first_byte until the first chunk, then idle (iter_chunks).
     timeout = aiohttp.ClientTimeout(
-        total=None, connect=timeouts.connect, sock_connect=timeouts.connect
+        total=None,
+        connect=timeouts.connect,
+        sock_connect=timeouts.connect,
+        sock_read=timeouts.first_byte,
     )
     try:
         try:
@@ -280,16 +283,21 @@ async def iter_chunks(
     provider: str, response: aiohttp.ClientResponse, timeouts: Timeouts
 ) -> AsyncGenerator[bytes]:
     """The body as it arrives: the first chunk within first_byte seconds, the others within
-    idle."""
+    idle. aiohttp's read timeout (the request's sock_read, re-armed by each read from the
+    socket) enforces both, without a timer per chunk here."""
     content = response.content
-    limit = timeouts.first_byte
+    first = True
     while True:
         try:
-            async with asyncio.timeout(limit):
-                chunk = await content.readany()
+            chunk = await content.readany()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise transport_error(provider, exc) from None
         if not chunk:
             return
-        limit = timeouts.idle
+        if first:
+            first = False
+            connection = response.connection
+            if connection is not None and (protocol := connection.protocol) is not None:
+                protocol.read_timeout = timeouts.idle
+                protocol.start_timeout()
         yield chunk

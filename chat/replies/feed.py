@@ -58,6 +58,8 @@ class Feed:
 
     def since(self, after: int) -> tuple[str, str]:
         """The text and reasoning after sequence number `after` (0 <= after <= seq)."""
+        if after == len(self.parts) - 1:  # the usual case: one new piece
+            return self.parts[after], self.reasoning[after]
         return "".join(self.parts[after:]), "".join(self.reasoning[after:])
 
     def catchup(self, after: object) -> CatchupMessage:

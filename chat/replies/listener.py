@@ -70,13 +70,16 @@ class Listener:
         self._receiving: asyncio.Future[ListenerMessage] | None = None
 
     async def events(self) -> AsyncIterator[bytes]:
+        """The stream's bytes. A failure ends it (logged): an exception escaping a streaming
+        response would leave daphne's connection open and silent, while an ended stream makes
+        the browser reconnect with its Last-Event-ID and pick up where it was."""
         yield sse.retry(1000)
-        if self.reply.is_finished:
-            yield end_frame(self.reply, self.position.last)
-            return
-        self.closes_at = time.monotonic() + settings.CHAT_STREAM_MAX_AGE
-        self.flow.start()
         try:
+            if self.reply.is_finished:
+                yield end_frame(self.reply, self.position.last)
+                return
+            self.closes_at = time.monotonic() + settings.CHAT_STREAM_MAX_AGE
+            self.flow.start()
             feed = local_feed(self.reply.pk)
             if feed is not None:
                 async for chunk in self._follow_feed(feed):
@@ -90,6 +93,8 @@ class Listener:
                 return
             async for chunk in self._follow_group():
                 yield chunk
+        except Exception:
+            log.exception("event stream of reply %s failed; closed to be reopened", self.reply.pk)
         finally:
             self.flow.release()
 
