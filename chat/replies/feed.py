@@ -6,15 +6,31 @@ writes whatever arrived since its last write as one event: deltas that arrive to
 together, a lone delta goes out at once, and a reader that cannot keep up costs no memory of
 its own (it is only a sequence number behind). Listeners in other processes get the same
 sequence numbers through the channel layer (the generation's publisher, the listener).
+
+A listener that has sent everything and whose connection can take a write now attaches itself
+as a reader: each append then writes the new piece to its connection at once, on the
+generation's task, with no wake-up of the listener's own task (which waits only for a ping,
+the end, or a connection that cannot take the write).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Protocol
 
 from chat.replies.messages import CatchupMessage, EndMessage
 from chat.server.process import state
+
+
+class Reader(Protocol):
+    """A listener the generation writes to directly (chat/replies/listener.py)."""
+
+    def push(self, feed: Feed) -> None:
+        """Send what arrived since the reader's last write, now (on the generation's task)."""
+
+    def wake(self) -> None:
+        """The feed sealed or closed: the reader's own task takes over."""
 
 
 def local_feed(reply_id: int) -> Feed | None:
@@ -31,6 +47,7 @@ class Feed:
         self.closed = False  # the reply is saved (or could not be): listeners end
         self.end: EndMessage | None = None  # the `reply.end` message, once saved
         self._waiters: list[asyncio.Future[None]] = []
+        self.readers: list[Reader] = []  # written to on each append, not woken
         self.on_stop: Callable[[], None] | None = None  # the generation's stop
 
     def open(self) -> Feed:
@@ -45,6 +62,8 @@ class Feed:
         if text or reasoning:
             self.parts.append(text)
             self.reasoning.append(reasoning)
+            for reader in tuple(self.readers):
+                reader.push(self)
             self._wake()
 
     def text(self) -> str:
@@ -125,7 +144,17 @@ class Feed:
             if self._waiters and self._waiters[-1] is waiter:
                 self._waiters.pop()
 
+    def attach(self, reader: Reader) -> None:
+        self.readers.append(reader)
+
+    def detach(self, reader: Reader) -> None:
+        if reader in self.readers:
+            self.readers.remove(reader)
+
     def _wake(self) -> None:
+        if self.sealed:
+            for reader in tuple(self.readers):
+                reader.wake()
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():

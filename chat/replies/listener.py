@@ -68,6 +68,7 @@ class Listener:
         self.sync_sent_at = 0.0
         self.closes_at = 0.0
         self._receiving: asyncio.Future[ListenerMessage] | None = None
+        self._woken: asyncio.Future[None] | None = None
 
     async def events(self) -> AsyncIterator[bytes]:
         """The stream's bytes. A failure ends it (logged): an exception escaping a streaming
@@ -119,9 +120,39 @@ class Listener:
                     yield self._end(feed.end)
                 return
             else:
-                await feed.wait(last, min(settings.CHAT_PING_INTERVAL, remaining))
-                if feed.seq == last and not feed.closed:
+                within = min(settings.CHAT_PING_INTERVAL, remaining)
+                if self.flow.direct:
+                    await self._pushed_to(feed, within)
+                else:
+                    await feed.wait(last, within)
+                if position.last == last and feed.seq == last and not feed.closed:
                     yield sse.PING
+
+    async def _pushed_to(self, feed: Feed, within: float) -> None:
+        """Let the generation write each new piece straight to this connection (`push`) for
+        up to `within` seconds, or until the feed seals, or a write cannot be made."""
+        loop = asyncio.get_running_loop()
+        self._woken = waiter = loop.create_future()
+        timer = loop.call_later(within, self.wake)
+        feed.attach(self)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            feed.detach(self)
+            self._woken = None
+
+    def push(self, feed: Feed) -> None:
+        last = self.position.last or 0
+        text, reasoning = feed.since(last)
+        if self.flow.write(sse.frame("delta", _text(text, reasoning), feed.seq)):
+            self.position.last = feed.seq
+        else:
+            self.wake()  # the usual path sends it (or waits for the connection)
+
+    def wake(self) -> None:
+        if self._woken is not None and not self._woken.done():
+            self._woken.set_result(None)
 
     async def _next_message(
         self, channel: str, wait: float, ended: asyncio.Future[None]

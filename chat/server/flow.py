@@ -74,6 +74,25 @@ class Flow:
                 request.unregisterProducer()
         self.resumeProducing()
 
+    @property
+    def direct(self) -> bool:
+        """Whether `write` can be tried: daphne underneath and the client reading."""
+        return self._registered and not self.paused
+
+    def write(self, data: bytes) -> bool:
+        """Write `data` straight to daphne's request, below ASGI and Django's response, if it
+        can take it now: registered (daphne underneath), not paused, still connected. False
+        otherwise; the stream then sends it the usual way."""
+        request = self._request
+        if not self._registered or self.paused or request.finished or request.channel is None:
+            return False
+        try:
+            request.write(data)
+        except Exception:  # never the writer's problem (the generation's task): the stream's
+            log.debug("direct write refused", exc_info=True)
+            return False
+        return True
+
     async def resumed(self, within: float) -> bool:
         """Wait up to `within` seconds for the client to drain the buffer."""
         if not self.paused:
