@@ -110,7 +110,7 @@ async def conversations(request: HttpRequest, user: Any) -> JsonResponse:
     await review_message(user, data["content"], None)  # before anything is stored or sent
     channel = await new_worker_channel()
     conv, question, reply = await in_request_thread(_start_conversation)(user, data, channel)
-    spawn(reply.pk, channel)
+    spawn(reply, channel)
     return JsonResponse(
         {
             "conversation": store.conversation_dict(conv),
@@ -194,8 +194,8 @@ async def messages(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     data = json_body(request)
     await review_message(user, data.get("content"), pk)  # before anything is stored or sent
     channel = await new_worker_channel()
-    question, reply = await in_request_thread(sending.start_exchange)(user, pk, data, channel)
-    spawn(int(str(reply["id"])), channel)
+    question, reply, made = await in_request_thread(sending.start_exchange)(user, pk, data, channel)
+    spawn(made, channel)
     return JsonResponse(
         {"message": question, "reply": reply, "stream_url": _stream_url_of(reply)}, status=202
     )
@@ -217,8 +217,8 @@ async def stop(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
 async def regenerate(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     _refuse_when_draining()
     channel = await new_worker_channel()
-    reply = await in_request_thread(sending.regenerate)(user, pk, channel)
-    spawn(int(str(reply["id"])), channel)
+    reply, made = await in_request_thread(sending.regenerate)(user, pk, channel)
+    spawn(made, channel)
     return JsonResponse({"reply": reply, "stream_url": _stream_url_of(reply)}, status=202)
 
 

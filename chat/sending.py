@@ -69,7 +69,8 @@ def described(tree: Tree, *rows: Message) -> list[dict[str, object]]:
 @transaction.atomic
 def start_exchange(
     user: Any, pk: int, data: dict[str, Any], channel: str
-) -> tuple[dict[str, object], dict[str, object]]:
+) -> tuple[dict[str, object], dict[str, object], Message]:
+    """The question and its reply as the API shows them, and the reply to generate."""
     lock_user(user)
     conv = get_conversation_for_user(user, pk)
     content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
@@ -82,11 +83,11 @@ def start_exchange(
     tree.add(user_msg.pk, parent)
     tree.add(reply.pk, user_msg.pk)
     question, answer = described(tree, user_msg, reply)
-    return question, answer
+    return question, answer, reply
 
 
 @transaction.atomic
-def regenerate(user: Any, pk: int, channel: str) -> dict[str, object]:
+def regenerate(user: Any, pk: int, channel: str) -> tuple[dict[str, object], Message]:
     """A new reply beside a finished one (complete, stopped or failed), with the same
     parent; it becomes the current leaf. The old one stays, as an earlier sibling."""
     lock_user(user)
@@ -98,7 +99,7 @@ def regenerate(user: Any, pk: int, channel: str) -> dict[str, object]:
     _require_idle(conv)
     check_can_start_reply(user)
     reply = store.new_reply(conv, channel, old.parent_id, provider)
-    return described(Tree.of(conv.pk), reply)[0]
+    return described(Tree.of(conv.pk), reply)[0], reply
 
 
 def branch(conv: Conversation) -> list[dict[str, object]]:

@@ -33,6 +33,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat import moderation
+from chat.models import Message
 from chat.providers import resolve, timeouts
 from chat.providers.base import (
     ChatRequest,
@@ -43,7 +44,6 @@ from chat.providers.base import (
     TextDelta,
     Usage,
 )
-from chat.providers.errors import UpstreamError
 from chat.replies import checkpoints, outcome, store, titles
 from chat.replies.feed import Feed
 from chat.replies.messages import (
@@ -64,15 +64,17 @@ from chat.server.process import in_db_thread, start_generation
 log = logging.getLogger(__name__)
 
 
-def spawn(reply_id: int, channel: str) -> None:
-    """Start a reply's generation as a task of this process."""
-    generation = Generation(reply_id, channel)
+def spawn(reply: Message, channel: str) -> None:
+    """Start the generation of `reply` (as just made, with its conversation) as a task of
+    this process."""
+    generation = Generation(reply, channel)
     start_generation(generation.run()).add_done_callback(generation.feed.abandon)
 
 
 class Generation:
-    def __init__(self, reply_id: int, channel: str) -> None:
-        self.reply_id = reply_id
+    def __init__(self, reply: Message, channel: str) -> None:
+        self.reply = reply
+        self.reply_id = reply_id = reply.pk
         self.channel = channel
         self.group = group_name(reply_id)
         self.layer = get_channel_layer()
@@ -188,9 +190,7 @@ class Generation:
             await events.aclose()  # closes the upstream connection, whatever happened
 
     def _prepare(self) -> tuple[Provider, ChatRequest]:
-        reply = store.load_reply(self.reply_id)
-        if reply is None:
-            raise UpstreamError(outcome.REPLY_DELETED, "config")
+        reply = self.reply
         model_id = reply.model or reply.conversation.model
         provider, model, context = resolve(model_id)
         request, _fitted = store.history_request(reply, settings.CHAT_MAX_OUTPUT_TOKENS, context)

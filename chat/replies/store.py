@@ -16,6 +16,7 @@ from chat.context import Fitted, fit, part
 from chat.models import Conversation, Message, ModerationFlag, UsageRecord
 from chat.moderation import Verdict
 from chat.providers.base import ChatRequest, Turn
+from chat.providers.errors import UpstreamError
 from chat.render import render_plain
 from chat.replies import messages
 from chat.replies.messages import EndMessage, EndPayload
@@ -109,6 +110,8 @@ def history_request(
     or empty replies are left out; a stopped reply's partial text is kept."""
     conv = reply.conversation
     path = Tree.of(conv.pk).branch(reply.parent_id)
+    if not path:  # its question is gone: deleted with the conversation since it was made
+        raise UpstreamError(REPLY_DELETED, "config")
     rows = Message.objects.in_bulk(path)
     parts = []
     for m in (rows[pk] for pk in path):
