@@ -98,7 +98,7 @@ async def test_a_paused_connection_gets_what_it_missed_as_one_event_once_resumed
 
 async def test_a_write_the_connection_refuses_goes_the_usual_way(feed: Feed) -> None:
     connection = Connection()
-    listener, events = await started(feed, connection)
+    _listener, events = await started(feed, connection)
     waiting = asyncio.ensure_future(anext(events))
     await settle()
     connection.refuse = True
