@@ -26,7 +26,7 @@ from django.conf import settings
 from chat.models import Message
 from chat.replies import store
 from chat.replies.feed import Feed
-from chat.server.process import in_db_thread, state
+from chat.server.process import in_heartbeat_thread, state
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ async def save_once() -> None:
         due.append((watched, feed.seq))
     if not due:
         return
-    ended = await in_db_thread(store.save_progress)(grown, quiet)
+    ended = await in_heartbeat_thread(store.save_progress)(grown, quiet)
     for watched, seq in due:
         reply_id = watched.feed.reply_id
         if state.checkpoints.get(reply_id) is not watched:

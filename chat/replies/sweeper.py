@@ -2,7 +2,8 @@
 
 Every process runs the sweep: a reply still unfinished whose heartbeat is older than
 CHAT_STALE_AFTER seconds becomes `interrupted` with its last checkpointed text, and its
-listeners get `end`. Heartbeats come with checkpoints (see chat/replies/checkpoints.py).
+listeners get `end`; a reply whose generation runs in the sweeping process is left alone.
+Heartbeats come with checkpoints (see chat/replies/checkpoints.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from chat.replies import store
 from chat.replies.messages import announce_end
 from chat.replies.outcome import SERVER_STOPPED
 from chat.server import renderer
-from chat.server.process import InThread, in_db_thread
+from chat.server.process import InThread, in_db_thread, state
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,12 @@ async def end_from_checkpoint(
 
 
 async def sweep_once() -> int:
+    """End the stale replies, except those this process is generating: they are alive, however
+    late their heartbeat (a heartbeat is how other processes tell)."""
     ended = 0
     for reply_id in await in_db_thread(store.stale_replies)(settings.CHAT_STALE_AFTER):
+        if reply_id in state.feeds:
+            continue
         reply = await end_from_checkpoint(
             reply_id, Message.Status.INTERRUPTED, SERVER_STOPPED, "server_stopped"
         )

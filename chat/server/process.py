@@ -77,6 +77,10 @@ state = ProcessState()
 # replies (and the sweeper then took live replies for dead ones). A checkpoint racing the
 # final save is harmless: every write of a reply is conditional (chat/replies/store.py).
 _DB_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="generation-db")
+# The checkpointer's saves (the heartbeats other processes judge this one by) get a thread of
+# their own: behind a burst of new replies on the shared ones they waited seconds, and live
+# replies were swept as dead (2,000 replies opened at once: 2 or 3 of them).
+_HEARTBEAT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heartbeat-db")
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -95,13 +99,22 @@ def in_request_thread(func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
 
 def in_db_thread(func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     """`func`, run on one of the process's database threads (see the rule above)."""
+    return _on(_DB_THREADS, func)
+
+
+def in_heartbeat_thread(func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """`func`, run on the checkpointer's own database thread."""
+    return _on(_HEARTBEAT_THREAD, func)
+
+
+def _on(executor: ThreadPoolExecutor, func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     # The settings, not `connection.vendor`: on the event loop, each generation's context would
     # build a DatabaseWrapper of its own just to answer (about 4 KB per running reply).
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-        return sync_to_async(_kept_connection(func), thread_sensitive=False, executor=_DB_THREADS)
+        return sync_to_async(_kept_connection(func), thread_sensitive=False, executor=executor)
     # PostgreSQL: closing after each call returns the connection to the pool, cheaply.
     wrapped: Callable[P, Awaitable[T]] = database_sync_to_async(
-        func, thread_sensitive=False, executor=_DB_THREADS
+        func, thread_sensitive=False, executor=executor
     )
     return wrapped
 
