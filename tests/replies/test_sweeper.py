@@ -37,7 +37,9 @@ async def test_a_stale_reply_generated_here_is_left_alone_and_swept_once_it_is_n
 
 
 async def streaming_reply_async(conversation: Conversation) -> Message:
-    stale = timezone.now() - timedelta(seconds=60)
+    # Stale to this test's sweeps (CHAT_STALE_AFTER 0.5 s), fresh to the sweeper of any daphne
+    # serving the test database (its own CHAT_STALE_AFTER), which would otherwise end it first.
+    stale = timezone.now() - timedelta(seconds=1)
     return await sync_to_async(streaming_reply)(conversation, stale)
 
 
