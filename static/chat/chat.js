@@ -5,7 +5,7 @@ import { createApi } from './api.js';
 import { wireAnnouncer } from './announce.js';
 import { wireAttention } from './attention.js';
 import { wireDrawer } from './drawer.js';
-import { hideError, showError, updateComposer, wireComposer } from './composer.js';
+import { hideError, modelSaved, showError, updateComposer, wireComposer } from './composer.js';
 import {
   addCopyButtons,
   copyCode,
@@ -71,6 +71,7 @@ function start(app) {
     tree: null, // the page's copy of the conversation's tree of messages (tree.js)
     follow: null, // the stream of changes made in the user's other tabs (follow.js)
     busy: false, // a send or retry request is in flight
+    modelChange: null, // the picker's change being saved: a promise of whether it was (composer.js)
     // Keeping the newest text in view (messages.js): `pinned` while the reader is at the
     // bottom, `queued` while a scroll waits for the next animation frame.
     scroll: { pinned: true, queued: false },
@@ -86,9 +87,10 @@ function start(app) {
       return;
     }
     page.busy = true;
-    hideError(page);
     updateComposer(page);
     try {
+      if (!(await modelSaved(page))) return; // the typed text stays; the error line says why
+      hideError(page);
       let sent;
       if (page.conversationId) {
         sent = await page.api('POST', page.url('urlApiMessages', page.conversationId), { content });

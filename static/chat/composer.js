@@ -33,24 +33,42 @@ export function updateComposer(page) {
   if (!over && els.error.dataset.kind === 'length') hideError(page);
 }
 
-async function changeModel(page) {
+function changeModel(page) {
   const { els } = page;
-  const previous = els.picker.dataset.previous;
   if (!page.conversationId) {
     els.picker.dataset.previous = els.picker.value;
     return;
   }
+  page.modelChange = saveModel(page);
+}
+
+async function saveModel(page) {
+  const { els } = page;
+  const previous = els.picker.dataset.previous;
   els.picker.disabled = true;
   try {
     const conv = await page.api('PATCH', page.url('urlApiConversation', page.conversationId), { model: els.picker.value });
     els.picker.dataset.previous = conv.model;
     hideError(page);
+    return true;
   } catch (err) {
     showError(page, err.message);
     els.picker.value = previous;
+    return false;
   } finally {
     els.picker.disabled = false;
   }
+}
+
+// Whether the model the picker shows is the conversation's: a reply started while a change is
+// still being saved would otherwise come from the model chosen before it. False when the
+// change was refused (the picker is back on the previous model and the error line says why).
+export async function modelSaved(page) {
+  const change = page.modelChange;
+  if (!change) return true;
+  const saved = await change;
+  if (page.modelChange === change) page.modelChange = null;
+  return saved;
 }
 
 async function saveSettings(page) {

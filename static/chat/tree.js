@@ -3,7 +3,7 @@
 // a question, and regenerating any finished reply. The server keeps the tree; the page keeps
 // a copy of it (GET .../messages) so that a switch redraws at once, with no request to wait
 // for, and then tells the server which branch is shown (PATCH current).
-import { hideError, showError, updateComposer } from './composer.js';
+import { hideError, modelSaved, showError, updateComposer } from './composer.js';
 import { markContext } from './context.js';
 import { pinToBottom, renderFinished, replyElement, updateRetryButtons, userMessage } from './messages.js';
 import { conversationTouched } from './sidebar.js';
@@ -231,9 +231,13 @@ async function resend(page, el, content, button) {
   if (!content.trim() || !idle(page)) return;
   button.disabled = true;
   page.busy = true;
-  hideError(page);
   updateComposer(page);
   try {
+    if (!(await modelSaved(page))) {
+      button.disabled = false;
+      return;
+    }
+    hideError(page);
     await ensureTree(page);
     const old = page.tree.byId.get(el.dataset.messageId);
     const parent = old ? old.parent : el.dataset.parent ? Number(el.dataset.parent) : null;
@@ -260,9 +264,13 @@ export async function regenerate(page, el, button) {
   if (!idle(page)) return;
   button.disabled = true;
   page.busy = true;
-  hideError(page);
   updateComposer(page);
   try {
+    if (!(await modelSaved(page))) {
+      button.disabled = false;
+      return;
+    }
+    hideError(page);
     const res = await page.api('POST', page.url('urlApiRegenerate', el.dataset.messageId));
     cutFrom(page, el);
     const fresh = replyElement(res.reply);

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, Route, expect
 
 from chat.models import Conversation, UserLimits
 from tests.support.browser import log_in, open_page, send, wait_ended_on_page
@@ -108,6 +108,69 @@ def test_rename_delete_and_load_more_in_the_sidebar(
     item.locator(".delete-button").click()
     page.wait_for_url(daphne.url + "/")
     assert not Conversation.objects.filter(pk=current.pk).exists()
+
+
+def change_model_then_send(page: Page, conv: Conversation, model: str, text: str) -> Route:
+    """Choose `model` and press Enter at once; return the model change, held unanswered until
+    the send has had time to go out if it did not wait for the change."""
+    held: list[Route] = []
+    sends: list[str] = []
+
+    def hold_model_changes(route: Route) -> None:
+        if route.request.method == "PATCH":
+            held.append(route)
+        else:
+            route.continue_()
+
+    def count_sends(route: Route) -> None:
+        sends.append(route.request.method)
+        route.continue_()
+
+    page.route(f"**/api/conversations/{conv.pk}", hold_model_changes)
+    page.route(f"**/api/conversations/{conv.pk}/messages", count_sends)
+    page.select_option("#model-picker", model)
+    page.fill("#composer-input", text)
+    page.press("#composer-input", "Enter")
+    while not held:
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(500)  # long enough for a send that did not wait to go out
+    assert "POST" not in sends
+    page.unroute(f"**/api/conversations/{conv.pk}")
+    return held[0]
+
+
+def test_a_send_right_after_a_model_change_waits_for_the_change(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    conv = Conversation.objects.create(owner=live_user, title="Switch", model="openai:oa-plain")
+    open_page(page, daphne, live_user, f"/c/{conv.pk}/")
+    change_model_then_send(page, conv, "demo", "Which model answers?").continue_()
+
+    reply = page.locator(".from-assistant").last
+    wait_ended_on_page(reply)
+    expect(reply.locator(".message-model")).to_have_text("Demo (offline)")
+    expect(reply.locator(".message-body")).to_contain_text("Which model answers?")
+    conv.refresh_from_db()
+    assert conv.model == "demo"
+    assert list(conv.messages.filter(role="assistant").values_list("model", flat=True)) == ["demo"]
+
+
+def test_a_model_change_that_fails_keeps_the_message_unsent(
+    page: Page, daphne: Daphne, live_user: User
+) -> None:
+    conv = Conversation.objects.create(owner=live_user, title="Switch", model="openai:oa-plain")
+    open_page(page, daphne, live_user, f"/c/{conv.pk}/")
+    change_model_then_send(page, conv, "demo", "Keep me").abort()  # the network drops it
+
+    expect(page.locator("#composer-error")).to_be_visible()
+    expect(page.locator("#model-picker")).to_have_value("openai:oa-plain")
+    expect(page.locator("#composer-input")).to_have_value("Keep me")
+    expect(page.locator(".from-user")).to_have_count(0)
+    assert not conv.messages.exists()
+
+    reply = send(page, "Keep me")  # sent again, with the model the picker shows
+    wait_ended_on_page(reply)
+    expect(reply.locator(".message-model")).to_have_text("oa-plain")
 
 
 def test_hostile_markup_in_a_reply_renders_inert(
