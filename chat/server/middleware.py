@@ -1,14 +1,21 @@
 """Django's stock middleware, with their hooks run on the event loop.
 
-Under ASGI, Django runs every hook of a MiddlewareMixin (process_request, process_response)
-through sync_to_async: a hop to a thread and back, about a tenth of a millisecond each, two per
-middleware per request. The middleware below never touch the database or block (they read
-headers and cookies, set headers, resolve URLs), so their hooks run inline, with the same
-behaviour (CSPMiddleware, from django-csp, only writes a header). SessionMiddleware and
-MessageMiddleware keep their hops: saving a session, or
-messages that overflow their cookie into the session, is database work. (CsrfViewMiddleware
-reads the session only with CSRF_USE_SESSIONS, which this site does not set; its process_view
-keeps Django's hop.)
+Under ASGI, Django runs every hook of a MiddlewareMixin (process_request, process_view,
+process_response) through sync_to_async: a hop to a thread and back, about a tenth of a
+millisecond each, two or three per middleware per request. The middleware below run their
+hooks inline when the hook cannot touch the database or block, with the same behaviour:
+
+- SecurityMiddleware, LocaleMiddleware, CSPMiddleware (django-csp, only writes a header),
+  CommonMiddleware, AuthenticationMiddleware (the user is loaded lazily, by the view) and
+  XFrameOptionsMiddleware read headers and cookies, set headers and resolve URLs: always
+  inline.
+- SessionMiddleware makes a lazy session (inline) and saves it after the response only when
+  it was changed: that save keeps Django's hop, a response that changed nothing has none.
+- MessageMiddleware stores messages (in a cookie, overflowing into the session) only when a
+  message was added or shown: that keeps its hop; the API's requests never do either.
+- CsrfViewMiddleware reads the CSRF cookie and header (the session only with
+  CSRF_USE_SESSIONS, which this site does not set); its check reads the form body of a POST,
+  so a multipart body (an upload: parsing it could take a while) keeps the hop.
 
 MIDDLEWARE keeps Django's own dotted paths (Django's checks, `check --deploy` included, look for
 those), and ASGIHandler loads these subclasses in their place; the sync handler (the test
@@ -19,11 +26,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from csp import middleware as csp
 from django.conf import settings
 from django.contrib.auth import middleware as auth
+from django.contrib.messages import middleware as messages
+from django.contrib.sessions import middleware as sessions
 from django.core.handlers import asgi
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.middleware import clickjacking, common, csrf, locale, security
 
 
@@ -36,8 +46,15 @@ class _OnTheLoop:
             response = self.process_request(request)
         response = response or await self.get_response(request)
         if hasattr(self, "process_response"):
-            response = self.process_response(request, response)
+            if self.response_needs_thread(request, response):
+                hook = sync_to_async(self.process_response, thread_sensitive=True)
+                response = await hook(request, response)
+            else:
+                response = self.process_response(request, response)
         return response
+
+    def response_needs_thread(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        return False
 
 
 class SecurityMiddleware(_OnTheLoop, security.SecurityMiddleware):
@@ -57,7 +74,25 @@ class CommonMiddleware(_OnTheLoop, common.CommonMiddleware):
 
 
 class CsrfViewMiddleware(_OnTheLoop, csrf.CsrfViewMiddleware):
-    pass
+    async def process_view(  # type: ignore[override]  # Django awaits an async hook
+        self, request: HttpRequest, *args: Any
+    ) -> HttpResponseBase | None:
+        check = super().process_view
+        if request.content_type == "multipart/form-data":
+            return await sync_to_async(check, thread_sensitive=True)(request, *args)
+        return check(request, *args)
+
+
+class SessionMiddleware(_OnTheLoop, sessions.SessionMiddleware):
+    def response_needs_thread(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        session = getattr(request, "session", None)
+        return session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
+
+
+class MessageMiddleware(_OnTheLoop, messages.MessageMiddleware):
+    def response_needs_thread(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        storage = getattr(request, "_messages", None)
+        return storage is not None and (storage.used or storage.added_new)
 
 
 class AuthenticationMiddleware(_OnTheLoop, auth.AuthenticationMiddleware):
@@ -81,6 +116,8 @@ ON_THE_LOOP = {
         CSPMiddleware,
         CommonMiddleware,
         CsrfViewMiddleware,
+        SessionMiddleware,
+        MessageMiddleware,
         AuthenticationMiddleware,
         XFrameOptionsMiddleware,
     )
