@@ -101,9 +101,13 @@ def _env_sources() -> list[_Source]:
     return sources
 
 
-def _db_sources() -> list[_Source]:
+def _db_sources(pk: int | None = None) -> list[_Source]:
+    """The admin's enabled endpoints (only endpoint `pk`, if given)."""
     from chat.models import Endpoint
 
+    endpoints = Endpoint.objects.enabled()
+    if pk is not None:
+        endpoints = endpoints.filter(pk=pk)
     return [
         _Source(
             f"ep{e.pk}",
@@ -116,7 +120,7 @@ def _db_sources() -> list[_Source]:
             e.api_secret,
             e.context_tokens,
         )
-        for e in Endpoint.objects.enabled()
+        for e in endpoints
     ]
 
 
@@ -145,8 +149,12 @@ def model_exists(model_id: str) -> bool:
 
 
 def provider_label(model_id: str) -> str:
-    """The label of the provider serving model_id ("" if none does). Sync: touches the DB."""
-    return next((c.provider for c in available_models() if c.id == model_id), "")
+    """The label of the provider serving model_id ("" if none does). Sync: touches the DB
+    for an admin's endpoint only."""
+    if model_id == "demo":
+        return "Demo"
+    source = _source_of(model_id)
+    return source.label if source is not None else ""
 
 
 def _build(source: _Source, model: str) -> Provider:
@@ -192,11 +200,17 @@ DEFAULT_CONTEXT_TOKENS = {
 
 def _source_of(model_id: str) -> _Source | None:
     """The source serving model_id ("key:model"); None for the demo model or none. Sync:
-    touches the DB."""
+    reads the one endpoint of an `ep<pk>` key from the DB, nothing for the environment's."""
     if model_id == "demo":
         return None
     key, _, model = model_id.partition(":")
-    return next((s for s in _sources() if s.key == key and model in s.models), None)
+    number = key.removeprefix("ep")
+    if number != key:
+        valid = number.isascii() and number.isdigit() and len(number) <= 18
+        sources = _db_sources(int(number)) if valid else []
+    else:
+        sources = _env_sources()
+    return next((s for s in sources if s.key == key and model in s.models), None)
 
 
 def resolve(model_id: str) -> tuple[Provider, str, int]:
