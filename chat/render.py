@@ -15,6 +15,8 @@ module in processes of their own and fall back to `plain_html`.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import sys
 from typing import Any, BinaryIO
@@ -265,10 +267,21 @@ def snippet_html(text: str, query: str, before: int = 40, after: int = 100) -> s
     )
 
 
+# How much lower the render workers' CPU priority is than the server's. A reply's final text
+# is rendered once, when it ends; the server meanwhile relays other replies' live text, which
+# is late when it waits. With 50 replies streaming on one core, their final renders took the
+# core from the relay often enough that about one chunk in 200 came more than a token
+# interval late; at +10 the relay comes first (BENCHMARKS.md).
+RENDER_NICENESS = 10
+
+
 def serve(stdin: BinaryIO, stdout: BinaryIO, image_hosts: frozenset[str]) -> None:
     """A render worker (chat/server/renderer.py): markdown in, sanitized HTML out, each
     message a 4-byte big-endian length and that many bytes of UTF-8, until stdin closes.
-    An empty message first says the worker is ready."""
+    An empty message first says the worker is ready. It runs at a lower CPU priority
+    (RENDER_NICENESS) than the server, which shares its core."""
+    with contextlib.suppress(AttributeError, OSError):  # no os.nice: same priority
+        os.nice(RENDER_NICENESS)
     render_markdown("*warm-up*")
     stdout.write(b"\x00\x00\x00\x00")
     stdout.flush()

@@ -5,6 +5,7 @@ replaced by escaped plain text, in a worker that is then replaced."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 
 import markdown
@@ -86,3 +87,12 @@ async def test_renders_run_in_worker_processes_in_parallel(settings: Settings) -
     texts = [f"# Title {n}\n\n- item **{n}**" for n in range(6)]
     results = await asyncio.gather(*(renderer.render(t) for t in texts))
     assert results == [render.render_markdown(t) for t in texts]
+
+
+async def test_render_workers_yield_the_core_to_the_server() -> None:
+    await renderer.render("**warm**")
+    workers = renderer._renderers().idle
+    assert workers
+    for worker in workers:
+        niceness = os.getpriority(os.PRIO_PROCESS, worker.process.pid)
+        assert niceness == min(19, os.getpriority(os.PRIO_PROCESS, 0) + render.RENDER_NICENESS)
