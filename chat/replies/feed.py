@@ -120,7 +120,9 @@ class Feed:
 
     def abandon(self, _task: object = None) -> None:
         """The generation's task ended: if it never closed the feed (cancelled before it
-        started), listeners are not left waiting for it."""
+        started), listeners are not left waiting for it. Nothing is left to stop (and the
+        generation, which refers to this feed, is not kept alive by it)."""
+        self.on_stop = None
         if not self.closed:
             self.close(None)
 
