@@ -24,6 +24,7 @@ from chat.replies import store
 from chat.replies.generation import spawn
 from chat.replies.listener import request_stop
 from chat.replies.messages import new_worker_channel
+from chat.replies.start import Prepared, prepare_early
 from chat.search import search as search_conversations
 from chat.server.process import in_request_thread
 from chat.server.process import state as process_state
@@ -109,8 +110,10 @@ async def conversations(request: HttpRequest, user: Any) -> JsonResponse:
     _refuse_when_draining()
     await review_message(user, data["content"], None)  # before anything is stored or sent
     channel = await new_worker_channel()
-    conv, question, reply = await in_request_thread(_start_conversation)(user, data, channel)
-    spawn(reply, channel)
+    conv, question, reply, prepared = await in_request_thread(_start_conversation)(
+        user, data, channel
+    )
+    spawn(reply, channel, prepared)
     return JsonResponse(
         {
             "conversation": store.conversation_dict(conv),
@@ -136,7 +139,7 @@ def _create_conversation(user: Any, data: dict[str, Any]) -> Conversation:
 @transaction.atomic
 def _start_conversation(
     user: Any, data: dict[str, Any], channel: str
-) -> tuple[Conversation, Message, Message]:
+) -> tuple[Conversation, Message, Message, Prepared | None]:
     sending.lock_user(user)
     check_can_create_conversation(user)
     conv = Conversation(owner=user, model=default_model())
@@ -146,7 +149,7 @@ def _start_conversation(
     check_can_start_reply(user)
     conv.save()
     user_msg, reply = store.create_exchange(conv, content, channel, None, provider)
-    return conv, user_msg, reply
+    return conv, user_msg, reply, prepare_early(reply, Tree([(user_msg.pk, None)]))
 
 
 @api("GET", "PATCH", "DELETE")
@@ -194,8 +197,9 @@ async def messages(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     data = json_body(request)
     await review_message(user, data.get("content"), pk)  # before anything is stored or sent
     channel = await new_worker_channel()
-    question, reply, made = await in_request_thread(sending.start_exchange)(user, pk, data, channel)
-    spawn(made, channel)
+    start = in_request_thread(sending.start_exchange)
+    question, reply, made, prepared = await start(user, pk, data, channel)
+    spawn(made, channel, prepared)
     return JsonResponse(
         {"message": question, "reply": reply, "stream_url": _stream_url_of(reply)}, status=202
     )
@@ -217,8 +221,8 @@ async def stop(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
 async def regenerate(request: HttpRequest, user: Any, pk: int) -> JsonResponse:
     _refuse_when_draining()
     channel = await new_worker_channel()
-    reply, made = await in_request_thread(sending.regenerate)(user, pk, channel)
-    spawn(made, channel)
+    reply, made, prepared = await in_request_thread(sending.regenerate)(user, pk, channel)
+    spawn(made, channel, prepared)
     return JsonResponse({"reply": reply, "stream_url": _stream_url_of(reply)}, status=202)
 
 

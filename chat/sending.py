@@ -18,6 +18,7 @@ from chat.limits import check_can_start_reply
 from chat.models import Conversation, Message
 from chat.providers import provider_label
 from chat.replies import store
+from chat.replies.start import Prepared, prepare_early
 from chat.tree import Tree
 
 
@@ -69,8 +70,9 @@ def described(tree: Tree, *rows: Message) -> list[dict[str, object]]:
 @transaction.atomic
 def start_exchange(
     user: Any, pk: int, data: dict[str, Any], channel: str
-) -> tuple[dict[str, object], dict[str, object], Message]:
-    """The question and its reply as the API shows them, and the reply to generate."""
+) -> tuple[dict[str, object], dict[str, object], Message, Prepared | None]:
+    """The question and its reply as the API shows them, the reply to generate and what to
+    send upstream for it."""
     lock_user(user)
     conv = get_conversation_for_user(user, pk)
     content = text_field(data, "content", settings.CHAT_MAX_MESSAGE_CHARS, required=True)
@@ -83,11 +85,13 @@ def start_exchange(
     tree.add(user_msg.pk, parent)
     tree.add(reply.pk, user_msg.pk)
     question, answer = described(tree, user_msg, reply)
-    return question, answer, reply
+    return question, answer, reply, prepare_early(reply, tree)
 
 
 @transaction.atomic
-def regenerate(user: Any, pk: int, channel: str) -> tuple[dict[str, object], Message]:
+def regenerate(
+    user: Any, pk: int, channel: str
+) -> tuple[dict[str, object], Message, Prepared | None]:
     """A new reply beside a finished one (complete, stopped or failed), with the same
     parent; it becomes the current leaf. The old one stays, as an earlier sibling."""
     lock_user(user)
@@ -99,7 +103,8 @@ def regenerate(user: Any, pk: int, channel: str) -> tuple[dict[str, object], Mes
     _require_idle(conv)
     check_can_start_reply(user)
     reply = store.new_reply(conv, channel, old.parent_id, provider)
-    return described(Tree.of(conv.pk), reply)[0], reply
+    tree = Tree.of(conv.pk)
+    return described(tree, reply)[0], reply, prepare_early(reply, tree)
 
 
 def branch(conv: Conversation) -> list[dict[str, object]]:

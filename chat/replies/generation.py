@@ -27,18 +27,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import replace
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat import moderation
 from chat.models import Message
-from chat.providers import resolve, timeouts
+from chat.providers import timeouts
 from chat.providers.base import (
-    ChatRequest,
     Finish,
-    Provider,
     ReasoningDelta,
     SurrogateJoiner,
     TextDelta,
@@ -58,22 +55,24 @@ from chat.replies.messages import (
 )
 from chat.replies.redaction import Redactor
 from chat.replies.review import Review
+from chat.replies.start import Prepared, prepare
 from chat.server import renderer
 from chat.server.process import in_db_thread, start_generation
 
 log = logging.getLogger(__name__)
 
 
-def spawn(reply: Message, channel: str) -> None:
+def spawn(reply: Message, channel: str, prepared: Prepared | None = None) -> None:
     """Start the generation of `reply` (as just made, with its conversation) as a task of
-    this process."""
-    generation = Generation(reply, channel)
+    this process; `prepared`: its provider and request, if the caller made them."""
+    generation = Generation(reply, channel, prepared)
     start_generation(generation.run()).add_done_callback(generation.feed.abandon)
 
 
 class Generation:
-    def __init__(self, reply: Message, channel: str) -> None:
+    def __init__(self, reply: Message, channel: str, prepared: Prepared | None = None) -> None:
         self.reply = reply
+        self.prepared = prepared
         self.reply_id = reply_id = reply.pk
         self.channel = channel
         self.group = group_name(reply_id)
@@ -153,7 +152,8 @@ class Generation:
             await self._stop_control_loop(control)
 
     async def pump(self) -> None:
-        provider, request = await in_db_thread(self._prepare)()
+        prepared, self.prepared = self.prepared, None
+        provider, request = prepared or await in_db_thread(prepare)(self.reply)
         events = provider.events(request, timeouts())
         text, reasoning = SurrogateJoiner(), SurrogateJoiner()
         keys, reasoning_keys = Redactor(provider.secrets), Redactor(provider.secrets)
@@ -188,13 +188,6 @@ class Generation:
             if review is not None:
                 review.feed(rest + reasoning_rest)
             await events.aclose()  # closes the upstream connection, whatever happened
-
-    def _prepare(self) -> tuple[Provider, ChatRequest]:
-        reply = self.reply
-        model_id = reply.model or reply.conversation.model
-        provider, model, context = resolve(model_id)
-        request, _fitted = store.history_request(reply, settings.CHAT_MAX_OUTPUT_TOKENS, context)
-        return provider, replace(request, model=model)
 
     def _first_token(self) -> None:
         if self.first_token_ms is None:

@@ -103,13 +103,14 @@ def end_payload(m: Message) -> EndPayload:
 
 
 def history_request(
-    reply: Message, max_output_tokens: int, context: int
+    reply: Message, max_output_tokens: int, context: int, tree: Tree | None = None
 ) -> tuple[ChatRequest, Fitted]:
     """The branch from the root to the reply's parent, in order, as much of it as fits in
     the model's `context` (chat/context.py): what the upstream is asked to continue. Failed
-    or empty replies are left out; a stopped reply's partial text is kept."""
+    or empty replies are left out; a stopped reply's partial text is kept. `tree`: the
+    conversation's, if the caller has it."""
     conv = reply.conversation
-    path = Tree.of(conv.pk).branch(reply.parent_id)
+    path = (tree or Tree.of(conv.pk)).branch(reply.parent_id)
     if not path:  # its question is gone: deleted with the conversation since it was made
         raise UpstreamError(REPLY_DELETED, "config")
     rows = Message.objects.in_bulk(path)

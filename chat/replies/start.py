@@ -1,0 +1,36 @@
+"""What a generation sends upstream: the provider serving the reply's model and the request,
+the conversation's branch as much as fits. Made in the transaction that creates the reply,
+where the rows are at hand (chat/sending.py), or else by the generation when it starts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from django.conf import settings
+
+from chat.models import Message
+from chat.providers import resolve
+from chat.providers.base import ChatRequest, Provider
+from chat.providers.errors import UpstreamError
+from chat.replies import store
+from chat.tree import Tree
+
+Prepared = tuple[Provider, ChatRequest]
+
+
+def prepare(reply: Message, tree: Tree | None = None) -> Prepared:
+    """The provider and request for `reply` (its conversation loaded); `tree`: the
+    conversation's, if the caller has it. Sync: touches the DB. UpstreamError when the model
+    is not served or the reply's question is gone."""
+    provider, model, context = resolve(reply.model or reply.conversation.model)
+    request, _fitted = store.history_request(reply, settings.CHAT_MAX_OUTPUT_TOKENS, context, tree)
+    return provider, replace(request, model=model)
+
+
+def prepare_early(reply: Message, tree: Tree | None = None) -> Prepared | None:
+    """`prepare`, or None if it fails: the generation then tries again and ends the reply
+    with the failure, as for any reply."""
+    try:
+        return prepare(reply, tree)
+    except UpstreamError:
+        return None
