@@ -57,7 +57,7 @@ from chat.replies.redaction import Redactor
 from chat.replies.review import Review
 from chat.replies.start import Prepared, prepare
 from chat.server import renderer
-from chat.server.process import in_db_thread, start_generation
+from chat.server.process import detach, in_db_thread, start_generation
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def spawn(reply: Message, channel: str, prepared: Prepared | None = None) -> Non
     """Start the generation of `reply` (as just made, with its conversation) as a task of
     this process; `prepared`: its provider and request, if the caller made them."""
     generation = Generation(reply, channel, prepared)
-    start_generation(generation.run()).add_done_callback(generation.feed.abandon)
+    detach(start_generation(generation.run()), generation.feed.abandon)
 
 
 class Generation:

@@ -25,7 +25,6 @@ client, management commands) loads Django's as they are.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -141,18 +140,22 @@ class ASGIHandler(asgi.ASGIHandler):
         if message["type"] != "http.disconnect":  # as Django's: never happens
             raise AssertionError(f"Invalid ASGI message after request body: {message['type']}")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._serving: dict[int, HttpRequest] = {}  # by id(scope): the requests being handled
+
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:
             await super().handle(scope, receive, send)
         finally:
-            request = _handled.get()
+            request = self._serving.pop(id(scope), None)
             if request is not None:
-                _handled.set(None)
                 _unlink(request)
 
     def create_request(self, scope: Mapping[str, Any], body_file: Any) -> Any:
         made = super().create_request(scope, body_file)
-        _handled.set(made[0])  # for `handle`, which runs this in its own context
+        if made[0] is not None:
+            self._serving[id(scope)] = made[0]  # for `handle`, which passes this same scope
         return made
 
     def load_middleware(self, is_async: bool = False) -> None:
@@ -163,9 +166,6 @@ class ASGIHandler(asgi.ASGIHandler):
         finally:
             settings.MIDDLEWARE = configured
 
-
-# The request `handle` is serving (set by create_request, read and cleared by handle).
-_handled: ContextVar[HttpRequest | None] = ContextVar("handled_request", default=None)
 
 # What the middleware hang on a request that refers back to it (a closure, a partial, a message
 # storage): each makes the request a cycle, freed only by the collector's passes.

@@ -143,8 +143,14 @@ def start_generation(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
     the request (whose thread-sensitive executor ends with the request; the task must not)."""
     task = asyncio.get_running_loop().create_task(coro, context=contextvars.Context())
     state.generations.add(task)
-    task.add_done_callback(state.generations.discard)
+    detach(task, state.generations.discard)
     return task
+
+
+def detach(task: asyncio.Task[Any], callback: Callable[[asyncio.Task[Any]], object]) -> None:
+    """Call `callback` when `task` is done, in a fresh context: a done callback otherwise
+    keeps a copy of the context it was added in (a request's) for as long as the task runs."""
+    task.add_done_callback(callback, context=contextvars.Context())
 
 
 def start_draining() -> None:

@@ -1,18 +1,21 @@
 """A request served through the site's ASGI handler is freed by reference counting when it
 ends (chat/server/middleware.py): nothing of it is left for the garbage collector, whose full
-passes over tens of thousands of such objects paused every stream for tens of milliseconds."""
+passes over tens of thousands of such objects paused every stream for tens of milliseconds;
+and the generation a request starts keeps nothing of it (chat/server/process.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from chat.replies.feed import Feed
-from chat.server import middleware
+from chat.server import middleware, process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,6 +77,7 @@ async def test_a_served_request_leaves_no_cycle_behind(garbage: list[object]) ->
     gc.collect()
 
     assert sent[0]["status"] == 401
+    assert not HANDLER._serving  # the handler let go of it too
     left = {type(o).__name__ for o in garbage}
     assert not left & {"ASGIRequest", "RequestAborted", "SessionStore", "ResolverMatch"}, left
 
@@ -83,3 +87,28 @@ def test_an_abandoned_feed_lets_go_of_its_generation() -> None:
     feed.on_stop = lambda: None
     feed.abandon()
     assert feed.on_stop is None and feed.closed
+
+
+class Probe:
+    """Something a request's context holds."""
+
+
+async def test_a_generation_keeps_nothing_of_the_context_it_was_started_in() -> None:
+    held: contextvars.ContextVar[Probe] = contextvars.ContextVar("held")
+    box = [Probe()]
+    gone = weakref.ref(box[0])
+    release = asyncio.Event()
+
+    async def generation() -> None:
+        await release.wait()
+
+    def start() -> asyncio.Task[None]:  # as a request does: its context holds the probe
+        held.set(box.pop())
+        task = process.start_generation(generation())
+        process.detach(task, lambda _task: None)
+        return task
+
+    task = contextvars.copy_context().run(start)
+    assert gone() is None  # freed while the generation runs on
+    release.set()
+    await task
