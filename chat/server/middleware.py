@@ -1,8 +1,8 @@
 """Django's stock middleware, with their hooks run on the event loop.
 
 Under ASGI, Django runs every hook of a MiddlewareMixin (process_request, process_view,
-process_response) through sync_to_async: a hop to a thread and back, about a tenth of a
-millisecond each, two or three per middleware per request. The middleware below run their
+process_response) through sync_to_async: a hop to a thread and back, about 45 µs of CPU
+each on this machine, two or three per middleware per request. The middleware below run their
 hooks inline when the hook cannot touch the database or block, with the same behaviour:
 
 - SecurityMiddleware, LocaleMiddleware, CSPMiddleware (django-csp, only writes a header),

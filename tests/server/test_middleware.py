@@ -37,13 +37,21 @@ def _form_token(client: httpx.Client, path: str) -> str:
     return match.group(1)
 
 
+PASSWORD = "a-long-unusual-passphrase-71"
+
+
+def _log_in(client: httpx.Client, path: str, username: str) -> None:
+    """Sign in through the login form at `path`, as a browser does."""
+    token = _form_token(client, path)
+    form = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    login = client.post(path, data=form)
+    assert login.status_code == 302, login.text[:500]
+
+
 def test_a_login_and_a_logout_through_daphne_save_and_end_the_session(daphne: Daphne) -> None:
-    User.objects.create_user("erin", password="a-long-unusual-passphrase-71")
+    User.objects.create_user("erin", password=PASSWORD)
     with httpx.Client(base_url=daphne.url) as client:
-        token = _form_token(client, "/accounts/login/")
-        form = {"username": "erin", "password": "a-long-unusual-passphrase-71"}
-        login = client.post("/accounts/login/", data={**form, "csrfmiddlewaretoken": token})
-        assert login.status_code == 302, login.text[:500]
+        _log_in(client, "/accounts/login/", "erin")
         key = client.cookies["sessionid"]
         assert Session.objects.filter(session_key=key).exists()  # saved by the middleware
         assert "erin" in client.get("/").text
@@ -57,12 +65,9 @@ def test_a_login_and_a_logout_through_daphne_save_and_end_the_session(daphne: Da
 
 
 def test_an_admin_message_survives_the_redirect_through_daphne(daphne: Daphne) -> None:
-    User.objects.create_superuser("root", password="a-long-unusual-passphrase-71")
+    User.objects.create_superuser("root", password=PASSWORD)
     with httpx.Client(base_url=daphne.url) as client:
-        token = _form_token(client, "/admin/login/")
-        form = {"username": "root", "password": "a-long-unusual-passphrase-71"}
-        login = client.post("/admin/login/", data={**form, "csrfmiddlewaretoken": token})
-        assert login.status_code == 302, login.text[:500]
+        _log_in(client, "/admin/login/", "root")
         token = _form_token(client, "/admin/auth/group/add/")
         added = client.post(
             "/admin/auth/group/add/", data={"name": "Readers", "csrfmiddlewaretoken": token}
