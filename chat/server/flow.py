@@ -9,6 +9,10 @@ request in the scope; an event stream registers a `Flow` on it and, while paused
 nothing: its listener only falls behind by sequence numbers and, once resumed, sends what it
 missed as one event (chat/replies/listener.py). Under another server, or when the request is
 not found, streams run without backpressure.
+
+A listener the generation writes to directly (chat/replies/feed.py) writes through `Flow.write`:
+on a plain TCP connection with nothing left in Twisted's buffer, the chunk goes to the socket
+at once, as Twisted's next turn would have sent it; anything else goes through Twisted.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class Flow:
         self._resumed: asyncio.Event | None = None  # made when first paused
         self._request: Any = scope.get(SCOPE_KEY)
         self._registered = False
+        self._tcp: Any = None  # the request's TCP transport, for `_send`
 
     def start(self) -> None:
         """Ask Twisted for pause and resume calls (until `release`)."""
@@ -65,6 +70,7 @@ class Flow:
         with contextlib.suppress(AttributeError, OSError):
             handle = request.channel.transport.getHandle()
             handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        self._tcp = plain_tcp(request.channel)
 
     def release(self) -> None:
         if self._registered:
@@ -87,10 +93,36 @@ class Flow:
         if not self._registered or self.paused or request.finished or request.channel is None:
             return False
         try:
-            request.write(data)
+            if self._tcp is None or not self._send(request, self._tcp, data):
+                request.write(data)
         except Exception:  # never the writer's problem (the generation's task): the stream's
             log.debug("direct write refused", exc_info=True)
             return False
+        return True
+
+    def _send(self, request: Any, transport: Any, data: bytes) -> bool:
+        """Send `data` to the socket now, as Twisted would on the event loop's next turn, when
+        Twisted holds nothing unsent for it; what the socket does not take is left to Twisted.
+        False (nothing done) when the request or the connection is not in the plain state."""
+        if (
+            not request.startedWriting
+            or request._disconnected
+            or "write" in vars(request)  # HEAD: Twisted replaced `write` to send no body
+            or not transport.connected
+            or transport.disconnecting
+            or transport._writeDisconnected
+            or transport._tempDataLen
+            or transport.offset != len(transport.dataBuffer)
+        ):
+            return False
+        frame = b"%x\r\n%b\r\n" % (len(data), data) if request.chunked else data
+        request.sentLength += len(data)
+        try:
+            sent = transport.socket.send(frame)
+        except OSError:  # full (EAGAIN) or gone: Twisted's own write finds out which
+            sent = 0
+        if sent < len(frame):
+            transport.write(frame[sent:])
         return True
 
     async def resumed(self, within: float) -> bool:
@@ -119,3 +151,16 @@ class Flow:
     def stopProducing(self) -> None:
         # The connection is gone; the request handler cancels the stream.
         self.resumeProducing()
+
+
+def plain_tcp(channel: Any) -> Any:
+    """The Twisted TCP connection under an HTTP/1.x channel, or None (TLS, HTTP/2, another
+    server): only through a plain one can a write skip Twisted's buffer."""
+    try:
+        from twisted.internet import tcp
+    except ImportError:
+        return None
+    transport = getattr(channel, "transport", None)
+    if isinstance(transport, tcp.Connection) and not getattr(transport, "TLS", False):
+        return transport
+    return None
