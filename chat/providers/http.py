@@ -12,7 +12,7 @@ import functools
 import json
 import re
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -21,10 +21,10 @@ import aiohttp
 
 from chat.providers import errors
 from chat.providers.base import Timeouts
+from chat.providers.body import finish_in_background, iter_chunks, read_limited, transport_error
 from chat.providers.errors import ErrorKind, UpstreamError
 from chat.server.process import state
 
-MAX_ERROR_BODY = 64 * 1024
 MAX_UPSTREAM_MESSAGE = 500
 KEEPALIVE_SECONDS = 30
 
@@ -112,21 +112,6 @@ def parse_json(body: bytes | bytearray) -> object:
         return None
 
 
-def transport_error(provider: str, exc: BaseException) -> UpstreamError:
-    """Map an aiohttp or timeout exception to a user-facing error (no URL in the text)."""
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return errors.connect_timeout(provider)
-    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, no such host, TLS refused
-        return errors.unreachable(provider)
-    if isinstance(exc, aiohttp.InvalidURL):
-        return errors.bad_address(provider)
-    if isinstance(exc, TimeoutError):
-        return errors.stopped_answering(provider)
-    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
-        return errors.broke(provider)
-    return errors.broke(provider, type(exc).__name__)
-
-
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     """One TLS context for every upstream request of the process: building one (loading the
@@ -211,7 +196,7 @@ async def open_stream(
         ended = False
         try:
             if response.status >= 400:
-                raw = await _read_limited(provider, response, timeouts)
+                raw = await read_limited(provider, response, timeouts)
                 body = parse_error(parse_json(raw))
                 if not body.message:
                     text = raw.decode("utf-8", errors="replace").strip()
@@ -227,77 +212,8 @@ async def open_stream(
                     await chunks.aclose()
         finally:
             if ended:
-                _finish_in_background(chunks, response)
+                finish_in_background(chunks, response)
             else:
                 response.close()
     except UpstreamError as exc:
         raise exc.redacted(*secrets) from None
-
-
-# Reading what follows a completion signal (normally the chunked body's last bytes) lets the
-# connection be reused; whatever takes longer than this, or more than MAX_ERROR_BODY, closes it.
-FINISH_WITHIN = 5.0
-
-
-def _finish_in_background(chunks: AsyncGenerator[bytes], response: aiohttp.ClientResponse) -> None:
-    """The reply has its text: the rest of the body is read without holding it up."""
-    task = asyncio.get_running_loop().create_task(_finish(chunks, response))
-    state.finishing_reads.add(task)
-    task.add_done_callback(state.finishing_reads.discard)
-
-
-async def _finish(chunks: AsyncGenerator[bytes], response: aiohttp.ClientResponse) -> None:
-    size = 0
-    try:
-        async with asyncio.timeout(FINISH_WITHIN):
-            async for chunk in chunks:
-                size += len(chunk)
-                if size > MAX_ERROR_BODY:
-                    break
-    except Exception:  # the reply is saved; the connection is just not reused
-        pass
-    finally:
-        await chunks.aclose()
-        if response.content.at_eof():
-            response.release()  # the connection goes back to the pool
-        else:
-            response.close()
-
-
-async def _read_limited(
-    provider: str, response: aiohttp.ClientResponse, timeouts: Timeouts
-) -> bytes:
-    """The error body, as much of it as arrives: the status alone is worth reporting."""
-    body = b""
-    try:
-        async for chunk in iter_chunks(provider, response, timeouts):
-            body += chunk
-            if len(body) > MAX_ERROR_BODY:
-                break
-    except UpstreamError:
-        pass
-    return body
-
-
-async def iter_chunks(
-    provider: str, response: aiohttp.ClientResponse, timeouts: Timeouts
-) -> AsyncGenerator[bytes]:
-    """The body as it arrives: the first chunk within first_byte seconds, the others within
-    idle. aiohttp's read timeout (the request's sock_read, re-armed by each read from the
-    socket) enforces both, without a timer per chunk here."""
-    content = response.content
-    first = True
-    while True:
-        try:
-            chunk = await content.readany()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise transport_error(provider, exc) from None
-        if not chunk:
-            return
-        if first:
-            first = False
-            connection = response.connection
-            if connection is not None and (protocol := connection.protocol) is not None:
-                protocol.read_timeout = timeouts.idle
-                protocol.start_timeout()
-        yield chunk

@@ -16,8 +16,9 @@ import aiohttp
 from django.conf import settings
 
 from chat.providers import errors
+from chat.providers.body import transport_error
 from chat.providers.errors import UpstreamError
-from chat.providers.http import json_body, new_session, parse_json, transport_error
+from chat.providers.http import json_body, new_session, parse_json
 
 LABEL = "OpenAI moderation"
 

@@ -14,6 +14,7 @@ import pytest
 
 from chat.models import Endpoint
 from tests.support.clients import SiteClient
+from tests.support.fakes.openai_scenarios import IDLE_TEXT
 from tests.support.fakes.spark_upstream import SparkUpstream
 from tests.support.fakes.upstream import FakeUpstream
 from tests.support.fakes.wire import failed
@@ -131,3 +132,13 @@ def test_an_unreachable_upstream_is_told_apart_from_a_slow_one(site: SiteClient)
         ask_and_read(site, f"ep{endpoint.pk}:m"),
         failed("Could not connect to Gone: it is unreachable."),
     )
+
+
+def test_a_reply_that_outlasts_the_idle_timeout_is_not_cut_while_chunks_keep_coming(
+    site: SiteClient,
+) -> None:
+    """oa-idle sends a chunk every 0.8 s for 3.2 s in all: longer than the 3 s idle timeout,
+    which is measured from the chunk before, not from the first one."""
+    saved = ask_and_read(site, "openai:oa-idle")
+    assert saved["status"] == "complete", saved["error"]
+    assert saved["content"] == IDLE_TEXT
