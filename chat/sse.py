@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) quotes with
 
 PING = b": ping\n\n"
 
@@ -14,6 +15,16 @@ def frame(event: str, data: Mapping[str, object], event_id: int | None = None) -
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {payload}\n\n".encode()
+
+
+def text_frame(event: str, text: str, reasoning: str, event_id: int) -> bytes:
+    """The same bytes as `frame(event, {"text": text, "reasoning": reasoning}, event_id)`,
+    without "reasoning" when it is empty: a reply's pieces, framed with no dict and no
+    encoder object per piece."""
+    data = f'{{"text":{encode_basestring(text)}'
+    if reasoning:
+        data += f',"reasoning":{encode_basestring(reasoning)}'
+    return f"id: {event_id}\nevent: {event}\ndata: {data}}}\n\n".encode()
 
 
 def retry(ms: int) -> bytes:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
-@dataclass(frozen=True, slots=True)
-class SSEEvent:
+class SSEEvent(NamedTuple):
     event: str
     data: str
     id: str
@@ -34,6 +33,17 @@ class SSEParser:
         self.unknown_fields: list[tuple[str, str]] = []
 
     def feed(self, chunk: bytes) -> Iterator[SSEEvent]:
+        if (
+            chunk.startswith(b"data: ")
+            and chunk.endswith(b"\n\n")
+            and chunk.count(b"\n") == 2
+            and b"\r" not in chunk
+            and not (self._buf or self._data or self._event or self._first_line or self._pending_cr)
+        ):
+            # One whole event of one `data:` line in one read, as streaming APIs send them:
+            # the event the lines below would make, made directly.
+            yield SSEEvent("message", chunk[6:-2].decode("utf-8", errors="replace"), self._last_id)
+            return
         buf = self._buf + chunk if self._buf else chunk
         if not self._pending_cr and b"\r" not in buf:
             # Lines ending in LF only, as most servers send them: bytes.split finds them faster.

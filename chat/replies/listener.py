@@ -56,7 +56,7 @@ def end_frame(reply: Message, last: int | None = None) -> bytes:
 
 
 def _frame(send: Send) -> bytes:
-    return sse.frame(send.event, _text(send.text, send.reasoning), send.seq)
+    return sse.text_frame(send.event, send.text, send.reasoning, send.seq)
 
 
 class Listener:
@@ -114,7 +114,7 @@ class Listener:
             elif feed.seq > last:
                 text, reasoning = feed.since(last)
                 position.last = feed.seq
-                yield sse.frame("delta", _text(text, reasoning), feed.seq)
+                yield sse.text_frame("delta", text, reasoning, feed.seq)
             elif feed.closed:
                 if feed.end is not None:
                     yield self._end(feed.end)
@@ -145,7 +145,7 @@ class Listener:
     def push(self, feed: Feed) -> None:
         last = self.position.last or 0
         text, reasoning = feed.since(last)
-        if self.flow.write(sse.frame("delta", _text(text, reasoning), feed.seq)):
+        if self.flow.write(sse.text_frame("delta", text, reasoning, feed.seq)):
             self.position.last = feed.seq
         else:
             self.wake()  # the usual path sends it (or waits for the connection)
@@ -263,13 +263,6 @@ class Listener:
 def _consume_result(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
-
-
-def _text(text: str, reasoning: str = "") -> dict[str, object]:
-    data: dict[str, object] = {"text": text}
-    if reasoning:
-        data["reasoning"] = reasoning
-    return data
 
 
 async def request_stop(reply: Message, wait: float = 10.0) -> Message:

@@ -108,3 +108,33 @@ def test_an_unterminated_last_event_is_not_dispatched() -> None:
         for e in parser.feed(bytes([byte]))
     ]
     assert events == ["a", "b"]
+
+
+def test_whole_events_in_whole_reads_parse_as_the_same_bytes_one_at_a_time() -> None:
+    """A read holding exactly one `data: ...` event takes a shorter path; in every state the
+    parser can be in before it (a first line, an id, an event type, a pending CR) the events
+    are the ones the bytes make when fed one by one."""
+    reads = [
+        "\ufeffdata: first\n\n",
+        "data: 你好 🌏\n\n",
+        "id: 3\n",
+        "data: after an id\n\n",
+        "event: typed\n",
+        "data: with a type\n\n",
+        "data: a\r",
+        "data: b\n\n",
+        "\n",
+        "data: \n\n",
+        "data:no space\n\n",
+        "data: two\ndata: lines\n\n",
+        "data: \u2028 not a line end\n\n",
+    ]
+    whole = [r.encode() for r in reads]
+    one_by_one = [bytes([b]) for b in b"".join(whole)]
+    assert parse(*whole) == parse(*one_by_one)
+    assert parse(*whole)[:4] == [
+        ("message", "first", ""),
+        ("message", "你好 🌏", ""),
+        ("message", "after an id", "3"),
+        ("typed", "with a type", "3"),
+    ]

@@ -107,3 +107,15 @@ def test_a_ping_between_frames_is_not_an_event() -> None:
         ("delta", "1", '{"text":"a"}'),
         ("delta", "2", '{"text":"b"}'),
     ]
+
+
+def test_a_text_frame_is_the_frame_of_its_text_and_reasoning() -> None:
+    """text_frame (a reply's pieces) writes exactly what frame() writes for the same data."""
+    texts = ["", "Hello", '"quoted" \\ back', "a\nb\r\nc\rd\t\x00\x1f\x7f", "a\u2028b\u2029c\x85d"]
+    texts += ["你好，世界 🌏", "</script><b>&amp;", "\ufeffBOM", "é" * 1000]
+    for text in texts:
+        for reasoning in ("", "想一想\n", '"why"'):
+            data = {"text": text, "reasoning": reasoning} if reasoning else {"text": text}
+            for event in ("delta", "snapshot"):
+                expected = sse.frame(event, data, 42)
+                assert sse.text_frame(event, text, reasoning, 42) == expected
