@@ -9,7 +9,10 @@ any browser connection. These loops cooperate:
   gained to the reply's group, for listeners in other processes: one message per send, with
   the pieces of text it covers and the sequence number of the first. While a send is in
   flight, new text accumulates and goes out together in the next one: deltas that arrive
-  together are coalesced, a lone delta is never held back;
+  together are coalesced, a lone delta is never held back.
+  Nothing is published until a listener in another process has asked for a catch-up (its
+  first `reply.sync`): until then no other process follows the reply, and a listener that
+  comes later gets what was skipped in its catch-up;
 - with a shared layer only, the control loop answers other processes on the reply's own
   channel: `reply.sync` (send me what I missed after sequence n) and `reply.stop` (in this
   process, a stop comes through the feed);
@@ -88,6 +91,7 @@ class Generation:
         self.feed.on_stop = self.stop
         self.review: Review | None = None
         self.moderated: moderation.Verdict | None = None
+        self.followed = False  # a listener in another process asked for a catch-up
 
     def stop(self) -> None:
         """Stop: cancelling the pump closes the upstream's stream, and with it its connection."""
@@ -196,7 +200,9 @@ class Generation:
     async def publish_loop(self) -> None:
         feed, published = self.feed, 0
         while True:
-            if feed.seq > published:
+            if feed.seq > published and not self.followed:
+                published = feed.seq  # no listener elsewhere: any that comes is caught up
+            elif feed.seq > published:
                 # The pieces themselves, not their concatenation: a listener that is already
                 # part-way through this range (its catch-up came meanwhile) skips what it has.
                 seq = feed.seq
@@ -241,6 +247,7 @@ class Generation:
             if message["type"] == "reply.stop":
                 self.stop()
             elif message["type"] == "reply.sync":  # if the answer is lost, the listener re-asks
+                self.followed = True  # from now on the text is published
                 catchup = self.feed.catchup(message["after"])
                 await survive(self.layer.send(message["reply_to"], catchup))
 
