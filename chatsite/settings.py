@@ -191,6 +191,23 @@ AXES_VERBOSE = False
 # How many proxies (nginx) stand in front of daphne: the client's address is then taken
 # from X-Forwarded-For, as the nearest proxy saw it.
 CHAT_TRUSTED_PROXIES = env_int("CHAT_TRUSTED_PROXIES", 0, minimum=0)
+# Sessions are read on every request (each API call, each event stream): from a cache, and
+# from the database only on a miss; every write goes to both. The cache is this process's
+# memory, or Redis when REDIS_URL is set, so that with several processes a logout through
+# one ends the session in all of them.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},  # a few MB: more sessions are read from the database
+    }
+}
+if REDIS_URL:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("REDIS_PREFIX", "chat"),
+    }
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:home"
 LOGOUT_REDIRECT_URL = "login"
