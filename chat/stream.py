@@ -1,5 +1,6 @@
 """The event-stream endpoints: GET /api/replies/<id>/events (DESIGN.md, "Event stream") and
-GET /api/events (a user's own changes)."""
+GET /api/events (a user's own changes). A reply's stream is usually answered before it gets
+here (chat/server/eventstream.py); this view answers the rest, refusals included."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 MAX_ID_DIGITS = 18
 
 
-def _last_event_id(request: HttpRequest) -> int | None:
+def last_event_id(request: HttpRequest) -> int | None:
     raw = (request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "").strip()
     # Our ids are ASCII digits. str.isdigit alone also accepts "²", which int() refuses.
     if not (raw.isascii() and raw.isdigit()):
@@ -65,7 +66,7 @@ async def reply_events(request: HttpRequest, user: Any, pk: int) -> HttpResponse
         return error(_("This endpoint serves text/event-stream only."), 406)
     reply = await in_request_thread(get_reply_for_user)(user, pk)
     # Served by an ASGI server: its scope carries daphne's request for flow control.
-    listener = Listener(reply, _last_event_id(request), Flow(getattr(request, "scope", {})))
+    listener = Listener(reply, last_event_id(request), Flow(getattr(request, "scope", {})))
     take_stream_slot(user, listener)
     return _event_stream(listener.events())  # a failure ends it: see Listener.events
 
@@ -82,7 +83,7 @@ async def user_events(request: HttpRequest, user: Any) -> HttpResponseBase:
     """GET /api/events: the user's own changes, for their other tabs (chat/user_events.py)."""
     if "text/event-stream" not in request.headers.get("Accept", ""):
         return error(_("This endpoint serves text/event-stream only."), 406)
-    stream = UserEventStream(user.pk, _last_event_id(request))
+    stream = UserEventStream(user.pk, last_event_id(request))
     take_stream_slot(user, stream)
     await stream.open()
     return _event_stream(_closed_on_failure(stream.events(), f"user {user.pk}'s events"))

@@ -294,6 +294,9 @@ CHAT_DEMO_TOKEN_DELAY = env_float("CHAT_DEMO_TOKEN_DELAY", 0.03)
 CHAT_CHECKPOINT_INTERVAL = env_float("CHAT_CHECKPOINT_INTERVAL", 1.0, minimum=0.05)
 CHAT_PING_INTERVAL = env_float("CHAT_PING_INTERVAL", 15.0, minimum=0.1)
 CHAT_STREAM_MAX_AGE = env_float("CHAT_STREAM_MAX_AGE", 300.0, minimum=1.0)
+# A reply's event stream served below Django's request handling when all is in order
+# (chat/server/eventstream.py); false: always through Django's view.
+CHAT_FAST_EVENT_STREAMS = env_bool("CHAT_FAST_EVENT_STREAMS", True)
 CHAT_STALE_AFTER = env_float("CHAT_STALE_AFTER", 6.0, minimum=1.0)
 CHAT_END_CHECK_INTERVAL = env_float("CHAT_END_CHECK_INTERVAL", 2.0, minimum=0.1)
 CHAT_SHUTDOWN_GRACE = env_float("CHAT_SHUTDOWN_GRACE", 20.0)

@@ -1,0 +1,185 @@
+"""GET /api/replies/<id>/events, served below Django's request handling when it can be.
+
+A reply's event stream is the request every reply needs and the one that stays open, so
+`ReplyEventStreams` (an ASGI middleware, chatsite/asgi.py) answers it itself when everything
+is in order: a GET that accepts text/event-stream, from an allowed host, over HTTPS when the
+site redirects to it, with a valid Last-Event-ID and a session cookie whose user is signed in
+(the session's hash checked against the user's, as Django checks it), for a reply of that
+user's, with a stream slot free. The session, the user and the reply are read in one thread
+hop; the response carries the headers Django's middleware would add (computed by those
+middleware, `_headers`), and the text is the listener's (chat/replies/listener.py), in the
+language LocaleMiddleware would choose. Any other request (no session, another user's id, a
+wrong header, a limit reached) goes on to Django's view (chat/stream.py), which answers it as
+always: this path writes no error of its own. CHAT_FAST_EVENT_STREAMS=false sends every
+request to Django.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from collections.abc import AsyncIterator
+from importlib import import_module
+from typing import Any
+
+from csp.middleware import CSPMiddleware
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.asgi import ASGIRequest
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.middleware import clickjacking, locale, security
+from django.utils import translation
+from django.utils.crypto import constant_time_compare
+
+from chat.access import get_reply_for_user
+from chat.apiutil import ApiError
+from chat.models import Message
+from chat.replies.listener import Listener
+from chat.server.flow import Flow
+from chat.server.process import in_request_thread
+from chat.stream import last_event_id, take_stream_slot
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = re.compile(r"/api/replies/([0-9]{1,18})/events")
+
+
+class ReplyEventStreams:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        # Django's middleware whose hooks give an event stream its headers, innermost first
+        # (the order in which they see a response); the others add nothing to a GET's stream.
+        self.security = security.SecurityMiddleware(_no_view)
+        self.response_hooks = (
+            clickjacking.XFrameOptionsMiddleware(_no_view),
+            locale.LocaleMiddleware(_no_view),
+            SessionMiddleware(_no_view),
+            CSPMiddleware(_no_view),
+            self.security,
+        )
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and not scope.get("root_path")
+            and (match := EVENTS_PATH.fullmatch(scope["path"]))
+            and settings.CHAT_FAST_EVENT_STREAMS
+        ):
+            opened = await self._open(scope, int(match[1]))
+            if opened is not None:
+                await _serve(*opened, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _open(
+        self, scope: dict[str, Any], pk: int
+    ) -> tuple[dict[str, Any], str, AsyncIterator[bytes]] | None:
+        """The response's start, its language and the stream's bytes; None for Django to
+        answer. The request is not kept: of it, only these live as long as the stream."""
+        request = ASGIRequest(scope, io.BytesIO())
+        try:
+            request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it
+        except DisallowedHost:
+            return None
+        if self.security.process_request(request) is not None:  # a redirect to HTTPS
+            return None
+        if "text/event-stream" not in request.headers.get("Accept", ""):
+            return None
+        try:
+            last = last_event_id(request)
+        except ApiError:
+            return None
+        key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not key:
+            return None
+        found = await in_request_thread(_signed_in_reply)(key, pk)
+        if found is None:
+            return None
+        request.session, request.user, reply = found
+        listener = Listener(reply, last, Flow(scope))
+        try:
+            take_stream_slot(request.user, listener)
+        except ApiError:
+            return None
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            headers = self._headers(request)
+        return (
+            {"type": "http.response.start", "status": 200, "headers": headers},
+            language,
+            (listener.events()),
+        )
+
+    def _headers(self, request: HttpRequest) -> list[tuple[bytes, bytes]]:
+        """The headers Django's view and middleware give an event stream (chat/stream.py)."""
+        response: Any = StreamingHttpResponse((), content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"
+        for middleware in self.response_hooks:
+            response = middleware.process_response(request, response)
+        return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
+
+
+def _no_view(request: HttpRequest) -> Any:
+    raise AssertionError("only the middleware's request and response hooks are used")
+
+
+def _signed_in_reply(key: str, pk: int) -> tuple[Any, Any, Message] | None:
+    """The session, its user and their reply `pk`; None unless the session is signed in and
+    verified with the current secret (Django itself handles the rest: an old secret, a
+    session to end) and the reply is that user's."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    try:
+        user_id, backend_path = session[SESSION_KEY], session[BACKEND_SESSION_KEY]
+    except KeyError:
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = load_backend(backend_path).get_user(user_id)
+    kept_hash = session.get(HASH_SESSION_KEY)
+    if user is None or not kept_hash:
+        return None
+    if not constant_time_compare(kept_hash, user.get_session_auth_hash()):
+        return None
+    try:
+        return session, user, get_reply_for_user(user, pk)
+    except Http404:
+        return None
+
+
+async def _serve(
+    start: dict[str, Any], language: str, events: AsyncIterator[bytes], receive: Any, send: Any
+) -> None:
+    """Send the stream until it ends or the client goes away (which cancels it)."""
+    with translation.override(language):  # the task takes a copy of this context
+        writing = asyncio.ensure_future(_write(start, events, send))
+    gone = asyncio.ensure_future(_disconnected(receive))
+    try:
+        await asyncio.wait({writing, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (writing, gone):
+            task.cancel()
+        await asyncio.wait({writing, gone})
+        for task in (writing, gone):
+            if not task.cancelled() and (failure := task.exception()) is not None:
+                log.warning("event stream ended by %r", failure)  # e.g. the connection broke
+
+
+async def _write(start: dict[str, Any], events: AsyncIterator[bytes], send: Any) -> None:
+    await send(start)
+    try:
+        async for chunk in events:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _disconnected(receive: Any) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
