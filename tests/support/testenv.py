@@ -8,6 +8,7 @@ the test process agree on models, fake upstream addresses and timeouts.
 from __future__ import annotations
 
 import os
+import random
 import socket
 
 import pytest
@@ -30,10 +31,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-FAKE_PORT = int(os.environ.setdefault("FAKE_UPSTREAM_PORT", str(free_port())))
+def reserved_port() -> int:
+    """A free port below the kernel's ephemeral range, for a fake server that binds it later
+    in the run: a port from that range (what `free_port` returns) can meanwhile become the
+    local port of any connection the run makes, or another port-0 listener's, and the fake's
+    bind then fails (it did once, for the Spark fake, in 59 tests). Ports below the range are
+    only ever taken by asking for them."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        first_ephemeral = int(f.read().split()[0])
+    for port in random.sample(range(10_000, first_ephemeral), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
+
+
+FAKE_PORT = int(os.environ.setdefault("FAKE_UPSTREAM_PORT", str(reserved_port())))
 FAKE_URL = f"http://127.0.0.1:{FAKE_PORT}"
 # Spark speaks WebSocket: its fake is a server of its own (the spark_upstream fixture).
-SPARK_PORT = int(os.environ.setdefault("FAKE_SPARK_PORT", str(free_port())))
+SPARK_PORT = int(os.environ.setdefault("FAKE_SPARK_PORT", str(reserved_port())))
 
 # Secrets the tests look for in pages, answers and logs (they must never appear).
 TEST_KEYS = {
