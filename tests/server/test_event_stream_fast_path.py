@@ -15,6 +15,7 @@ from django.test import override_settings
 from chat.models import Conversation, Message
 from chat.server.eventstream import ReplyEventStreams
 from tests.support.clients import login_session
+from tests.support.rows import finished_exchange
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,18 +34,7 @@ class Site:
 
 def finished_reply(owner: User) -> Message:
     conv = Conversation.objects.create(owner=owner, model="demo:echo", title="t")
-    question = Message.objects.create(
-        conversation=conv, role=Message.Role.USER, content="Hi", status=Message.Status.COMPLETE
-    )
-    return Message.objects.create(
-        conversation=conv,
-        parent=question,
-        role=Message.Role.ASSISTANT,
-        content="你好",
-        html="<p>你好</p>",
-        status=Message.Status.COMPLETE,
-        seq=2,
-    )
+    return finished_exchange(conv, "你好")[1]
 
 
 def get(pk: int, **headers: str) -> dict[str, Any]:
@@ -132,17 +122,14 @@ def test_a_session_whose_password_changed_goes_to_django() -> None:
     assert site.reached == [f"/api/replies/{reply.pk}/events"]
 
 
-@override_settings(SECURE_SSL_REDIRECT=True)
-def test_plain_http_goes_to_django_when_the_site_redirects_to_https() -> None:
+@pytest.mark.parametrize(
+    "changed",
+    [{"SECURE_SSL_REDIRECT": True}, {"CHAT_FAST_EVENT_STREAMS": False}],
+    ids=["plain HTTP when the site redirects to HTTPS", "the switch off"],
+)
+def test_with_these_settings_the_stream_goes_to_django(changed: dict[str, object]) -> None:
     owner = User.objects.create_user("dora")
     reply = finished_reply(owner)
-    site, _sent = call(get(reply.pk, cookie=f"sessionid={login_session(owner)}"))
-    assert site.reached == [f"/api/replies/{reply.pk}/events"]
-
-
-@override_settings(CHAT_FAST_EVENT_STREAMS=False)
-def test_switched_off_every_stream_goes_to_django() -> None:
-    owner = User.objects.create_user("dora")
-    reply = finished_reply(owner)
-    site, _sent = call(get(reply.pk, cookie=f"sessionid={login_session(owner)}"))
+    with override_settings(**changed):
+        site, _sent = call(get(reply.pk, cookie=f"sessionid={login_session(owner)}"))
     assert site.reached == [f"/api/replies/{reply.pk}/events"]

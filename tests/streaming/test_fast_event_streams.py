@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from chat.models import Conversation, Message
 from tests.support.clients import login_session
 from tests.support.daphne import Daphne
+from tests.support.rows import add_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,12 +20,9 @@ ERROR = "OpenAI stopped answering (timed out)."
 
 def failed_reply(owner: User) -> Message:
     conv = Conversation.objects.create(owner=owner, model="openai:oa-plain", title="t")
-    question = Message.objects.create(
-        conversation=conv, role=Message.Role.USER, content="Hi", status=Message.Status.COMPLETE
-    )
-    return Message.objects.create(
-        conversation=conv,
-        parent=question,
+    add_message(conv, role=Message.Role.USER, content="Hi")
+    return add_message(
+        conv,
         role=Message.Role.ASSISTANT,
         content="Then",
         html="<p>Then</p>",
@@ -32,7 +30,6 @@ def failed_reply(owner: User) -> Message:
         error=ERROR,
         error_kind="timeout",
         finish_reason="error",
-        seq=2,
     )
 
 
