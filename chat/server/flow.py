@@ -93,19 +93,21 @@ class Flow:
         if not self._registered or self.paused or request.finished or request.channel is None:
             return False
         try:
-            if self._tcp is None or not self._send(request, self._tcp, data):
+            if not self._send(request, data):
                 request.write(data)
         except Exception:  # never the writer's problem (the generation's task): the stream's
             log.debug("direct write refused", exc_info=True)
             return False
         return True
 
-    def _send(self, request: Any, transport: Any, data: bytes) -> bool:
+    def _send(self, request: Any, data: bytes) -> bool:
         """Send `data` to the socket now, as Twisted would on the event loop's next turn, when
         Twisted holds nothing unsent for it; what the socket does not take is left to Twisted.
-        False (nothing done) when the request or the connection is not in the plain state."""
+        False (nothing done) when there is no plain TCP connection or it is not in that state."""
+        transport = self._tcp
         if (
-            not request.startedWriting
+            transport is None
+            or not request.startedWriting
             or request._disconnected
             or "write" in vars(request)  # HEAD: Twisted replaced `write` to send no body
             or not transport.connected
