@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from chat.models import Conversation
 from chat.providers.http import close_upstream_session
+from chat.replies.relay import close_relay
 from tests.support.clients import PASSWORD, JsonApi, SiteClient, login_session
 from tests.support.daphne import Daphne
 from tests.support.fakes.scenarios import all_scenarios
@@ -27,15 +28,17 @@ from tests.support.testenv import FAKE_PORT, SPARK_PORT
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:  # an async test's upstream connections close with its event loop
+    for item in items:  # an async test's connections close with its event loop
         if inspect.iscoroutinefunction(getattr(item, "function", None)):
-            item.fixturenames.append("upstream_session_closed")  # type: ignore[attr-defined]
+            item.fixturenames.append("loop_connections_closed")  # type: ignore[attr-defined]
 
 
 @pytest.fixture
-async def upstream_session_closed() -> AsyncIterator[None]:
+async def loop_connections_closed() -> AsyncIterator[None]:
+    """The upstream connections and the reply relay's Redis connections of the test's loop."""
     yield
     await close_upstream_session()
+    await close_relay()
 
 
 @pytest.fixture

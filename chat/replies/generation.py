@@ -5,11 +5,12 @@ any browser connection. These loops cooperate:
 
 - the pump reads the provider's events and appends the text to the reply's feed
   (chat/replies/feed.py), where listeners in this process read it directly;
-- with a channel layer shared between processes (Redis), the publisher sends what the feed
-  gained to the reply's group, for listeners in other processes: one message per send, with
-  the pieces of text it covers and the sequence number of the first. While a send is in
-  flight, new text accumulates and goes out together in the next one: deltas that arrive
-  together are coalesced, a lone delta is never held back.
+- with a channel layer shared between processes (Redis), the publisher publishes what the
+  feed gained to the reply's Redis channel (chat/replies/relay.py), for listeners in other
+  processes: one message per publish, with the pieces of text it covers and the sequence
+  number of the first. While a publish is in flight, new text accumulates and goes out
+  together in the next one: deltas that arrive together are coalesced, a lone delta is never
+  held back.
   Nothing is published until a listener in another process has asked for a catch-up (its
   first `reply.sync`): until then no other process follows the reply, and a listener that
   comes later gets what was skipped in its catch-up;
@@ -52,11 +53,11 @@ from chat.replies.messages import (
     GenerationMessage,
     announce_end,
     end_message,
-    group_name,
     layer_is_shared,
     survive,
 )
 from chat.replies.redaction import Redactor
+from chat.replies.relay import relay
 from chat.replies.review import Review
 from chat.replies.start import Prepared, prepare
 from chat.server import renderer
@@ -78,7 +79,6 @@ class Generation:
         self.prepared = prepared
         self.reply_id = reply_id = reply.pk
         self.channel = channel
-        self.group = group_name(reply_id)
         self.layer = get_channel_layer()
         self.feed = Feed(reply_id).open()
         self.usage = Usage()
@@ -214,7 +214,7 @@ class Generation:
                 if any(reasoning := feed.reasoning[published:seq]):
                     message["reasoning"] = reasoning
                 published = seq
-                await survive(self.layer.group_send(self.group, message))
+                await survive(relay().publish(self.reply_id, message))
             elif feed.sealed:
                 return
             else:

@@ -4,14 +4,15 @@ A listener in the process running the reply's generation reads its feed (chat/re
 each time text arrives it writes everything it has not sent yet as one event, and while the
 browser is not reading (chat/server/flow.py) it writes nothing and only falls behind.
 
-A listener in another process (a shared channel layer, Redis) follows the reply through the
-layer (chat/replies/messages.py): join the reply's group, then ask the generation for
-everything after the last sequence number this client has (`reply.sync`). Its answer
-(`reply.catchup`) and the group's `reply.delta` messages carry sequence numbers, so duplicates
-are dropped and a gap (a full channel dropped messages) triggers a new sync; the rules are in
-chat/replies/sequence.py. `reply.end` carries the final reply. While the browser is not
-reading, the listener leaves the layer's messages queued: a full channel drops the rest, and
-the gap is caught up in one event once the browser reads again.
+A listener in another process (a shared channel layer, Redis) subscribes to the reply's
+published text (chat/replies/relay.py), joins the reply's group on the channel layer
+(chat/replies/messages.py), then asks the generation for everything after the last sequence
+number this client has (`reply.sync`). Its answer (`reply.catchup`) and the published
+`reply.delta` messages carry sequence numbers, so duplicates are dropped and a gap (a full
+inbox dropped messages) triggers a new sync; the rules are in chat/replies/sequence.py.
+`reply.end`, to the group, carries the final reply. While the browser is not reading, the
+listener leaves its messages in its inbox: a full inbox drops further deltas, and the gap is
+caught up in one event once the browser reads again.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ from chat.replies.messages import (
     SyncMessage,
     end_payload,
     group_name,
+    layer_is_shared,
     survive,
 )
 from chat.replies.outcome import for_reader
+from chat.replies.relay import Inbox, relay
 from chat.replies.sequence import Position, Send, end_id
 from chat.replies.sweeper import end_from_checkpoint
 from chat.server.flow import Flow
@@ -67,7 +70,6 @@ class Listener:
         self.position = Position(last_event_id)
         self.sync_sent_at = 0.0
         self.closes_at = 0.0
-        self._receiving: asyncio.Future[ListenerMessage] | None = None
         self._woken: asyncio.Future[None] | None = None
 
     async def events(self) -> AsyncIterator[bytes]:
@@ -154,50 +156,41 @@ class Listener:
         if self._woken is not None and not self._woken.done():
             self._woken.set_result(None)
 
-    async def _next_message(
-        self, channel: str, wait: float, ended: asyncio.Future[None]
-    ) -> ListenerMessage | None:
-        """The next message, or None after `wait` seconds or once `ended`. The pending receive
-        is kept across calls, never cancelled on a timeout: cancelling a blocking Redis pop
-        mid-read breaks the connection it runs on. A failing layer counts as a quiet tick,
-        never as the end of the stream."""
-        if self._receiving is None:
-            self._receiving = asyncio.ensure_future(self.layer.receive(channel))
-        done, _ = await asyncio.wait(
-            {self._receiving, ended}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
-        )
-        if self._receiving not in done:
-            return None
-        receiving, self._receiving = self._receiving, None
-        try:
-            return receiving.result()
-        except Exception:
-            log.warning("channel layer receive failed", exc_info=True)
-            return None
-
     async def _follow_group(self) -> AsyncIterator[bytes]:
-        """Follow a reply generated in another process. Every layer call may fail (a lost
-        message, in effect): a failed join is tried again, a failed sync is asked again after
-        SYNC_TIMEOUT, and the reply's end comes from the database if the layer loses it
-        (chat/replies/endwatch.py)."""
+        """Follow a reply generated in another process: its deltas through the relay
+        (chat/replies/relay.py), its catch-ups and its end through the channel layer, all into
+        one inbox. Every call may fail (a lost message, in effect): a failed subscription or
+        join is tried again, a failed sync is asked again after SYNC_TIMEOUT, and the reply's
+        end comes from the database if the layer loses it (chat/replies/endwatch.py)."""
         position = self.position
         channel = await self.layer.new_channel(LOCAL_CHANNEL_PREFIX)
         group = group_name(self.reply.pk)
+        inbox = Inbox(settings.CHANNEL_CAPACITY)
         ended = endwatch.watch(self.reply.pk)
-        joined = False
+        ended.add_done_callback(lambda _: inbox.wake())
+        receiving = asyncio.ensure_future(_receive_into(self.layer, channel, inbox))
+        published = relay() if layer_is_shared() else None  # one process: nothing published
+        following, joined = published is None, False
         try:
             while (remaining := self.closes_at - time.monotonic()) > 0:
-                if not joined and (joined := await survive(self.layer.group_add(group, channel))):
+                if published is not None and not following:
+                    following = await survive(published.follow(self.reply.pk, inbox))
+                # Subscribed first: what the generation publishes after its catch-up arrives.
+                if (
+                    following
+                    and not joined
+                    and (joined := await survive(self.layer.group_add(group, channel)))
+                ):
                     await self._request_sync(channel)
-                if self.flow.paused:  # the layer keeps the messages meanwhile, up to its capacity
+                if self.flow.paused:  # the inbox keeps the messages meanwhile, up to its capacity
                     if await self.flow.resumed(remaining):
-                        # What the full channel dropped meanwhile comes with one catch-up.
+                        # What the full inbox dropped meanwhile comes with one catch-up.
                         await self._request_sync(channel)
                     continue
                 wait = min(settings.CHAT_PING_INTERVAL, remaining)
                 if not (joined and position.synced):
                     wait = min(wait, max(0.05, self.sync_sent_at + SYNC_TIMEOUT - time.monotonic()))
-                message = await self._next_message(channel, wait, ended)
+                message = await inbox.get(wait)
                 if ended.done() and (frame := await self._check_database()) is not None:
                     yield frame
                     return
@@ -224,17 +217,16 @@ class Listener:
                 was_synced = position.synced
                 if (sent := position.delta(message)) is not None:
                     yield _frame(sent)
-                if was_synced and not position.synced:  # a gap: the channel dropped messages
+                if was_synced and not position.synced:  # a gap: the inbox dropped messages
                     log.info("reply %s: a gap after event %s", self.reply.pk, position.last)
                     await self._request_sync(channel)
             # Out of time: the page reconnects with Last-Event-ID and continues seamlessly.
         finally:
             # Also runs on client disconnect (CancelledError); the generation is untouched.
             endwatch.unwatch(self.reply.pk, ended)
-            if self._receiving is not None:
-                self._receiving.cancel()
-                # redis-py may end a cancelled pop with an error instead: consume it.
-                self._receiving.add_done_callback(_consume_result)
+            receiving.cancel()
+            if published is not None:
+                await asyncio.shield(survive(published.unfollow(self.reply.pk, inbox)))
             if joined:
                 await asyncio.shield(survive(self.layer.group_discard(group, channel)))
 
@@ -260,9 +252,20 @@ class Listener:
         return None
 
 
-def _consume_result(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
+async def _receive_into(layer: Any, channel: str, inbox: Inbox) -> None:
+    """The layer's messages to this listener (catch-ups, the end) into its inbox, until
+    cancelled. A failing layer is tried again after a pause."""
+    while True:
+        try:
+            message: ListenerMessage = await layer.receive(channel)
+        except Exception:
+            # redis-py may end a cancelled pop with an error instead of the cancellation.
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                return
+            log.warning("channel layer receive failed", exc_info=True)
+            await asyncio.sleep(0.5)
+            continue
+        inbox.put(message)
 
 
 async def request_stop(reply: Message, wait: float = 10.0) -> Message:

@@ -1,9 +1,10 @@
 """The channel-layer messages of a reply, between processes, as checked types.
 
 A generation and the listeners of its reply in other processes speak through the Channels
-layer (Redis when several processes serve the site):
+layer (Redis when several processes serve the site), and Redis pub/sub for the text:
 
-- `reply.delta`, to the reply's group: pieces of text numbered from `from` + 1;
+- `reply.delta`, published to the reply's Redis channel (chat/replies/relay.py), not through the
+  layer: pieces of text numbered from `from` + 1;
 - `reply.sync`, to the generation's channel: "send `reply_to` everything after `after`";
 - `reply.catchup`, the answer: the text after `from` (None: all of it) up to `seq`;
 - `reply.stop`, to the generation's channel: stop the upstream;

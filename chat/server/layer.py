@@ -8,6 +8,8 @@ and silent). Here the pool is redis-py's BlockingConnectionPool: a call waits up
 `timeout` seconds for a free connection among `max_connections` (CHAT_REDIS_CONNECTIONS).
 A call that still fails is survived by its caller: listeners and generations treat every
 layer error as a lost message, which sequence numbers and the database make good.
+
+The reply relay (chat/replies/relay.py) gets a pool of its own with the same settings.
 """
 
 from __future__ import annotations
@@ -15,10 +17,26 @@ from __future__ import annotations
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer as BaseRedisChannelLayer
+from django.conf import settings
 from redis.asyncio import BlockingConnectionPool
 
 
 class RedisChannelLayer(BaseRedisChannelLayer):  # type: ignore[misc]
     def create_pool(self, index: int) -> BlockingConnectionPool:
-        host: dict[str, Any] = dict(self.hosts[index])
-        return BlockingConnectionPool.from_url(host.pop("address"), **host)
+        return _pool(self.hosts[index])
+
+
+def layer_config() -> dict[str, Any]:
+    layers: dict[str, Any] = settings.CHANNEL_LAYERS
+    config: dict[str, Any] = layers["default"]["CONFIG"]
+    return config
+
+
+def redis_pool() -> BlockingConnectionPool:
+    """A new pool to the layer's (first) Redis, with the layer's settings."""
+    return _pool(layer_config()["hosts"][0])
+
+
+def _pool(settings_of_host: dict[str, Any]) -> BlockingConnectionPool:
+    host = dict(settings_of_host)
+    return BlockingConnectionPool.from_url(host.pop("address"), **host)

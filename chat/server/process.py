@@ -160,6 +160,7 @@ def start_draining() -> None:
 async def shutdown(grace: float) -> None:
     """Let generations finish for `grace` seconds, then interrupt them (saving their text)."""
     from chat.providers.http import close_upstream_session
+    from chat.replies.relay import close_relay
 
     start_draining()
     if state.generations:
@@ -169,3 +170,4 @@ async def shutdown(grace: float) -> None:
         if pending:
             await asyncio.wait(pending, timeout=10)
     await close_upstream_session()
+    await close_relay()

@@ -10,7 +10,6 @@ second pass and deselects them (`-m "not scaleout"`) on SQLite.
 from __future__ import annotations
 
 import random
-import re
 import signal
 import time
 from collections.abc import Callable
@@ -176,13 +175,13 @@ def test_killing_the_writing_process_interrupts_the_reply_for_watchers_elsewhere
     b.close()
 
 
-def test_listeners_resync_to_the_exact_text_when_full_channels_drop_messages(
+def test_bursts_from_many_replies_reach_their_listeners_in_the_other_process_exactly(
     start_site: Callable[..., Daphne], live_user: User
 ) -> None:
-    """With room for 10 messages, bursts of deltas from many replies written on one process
-    overflow the other process's channel (channels-redis keeps one per process for all its
-    listeners); sequence numbers reveal the gaps, listeners resync, and never show a wrong or
-    duplicated piece."""
+    """Bursts of deltas from many replies written on one process, each followed from the
+    other with inboxes of 10 messages (CHAT_CHANNEL_CAPACITY): every page shows the exact
+    text live, before `end` replaces it, never a wrong or duplicated piece, whether or not an
+    inbox overflowed (a gap is caught up: tests/scaleout/test_publishing.py)."""
     writing, reading = (
         start_site(CHAT_CHANNEL_CAPACITY="10", CHAT_PING_INTERVAL="2") for _ in "ab"
     )
@@ -196,10 +195,7 @@ def test_listeners_resync_to_the_exact_text_when_full_channels_drop_messages(
     )
     for view in views:
         assert view.end is not None and view.end["status"] == "complete"
-        assert view.text == BURST_TEXT
-    assert "channels over capacity" in writing.logs(), "the channel never filled up"
-    caught_up = re.search(r"a gap after event \d+", reading.logs())
-    assert caught_up, "no listener caught up after a gap"
+        assert view.text == view.live_text == BURST_TEXT
     writer.close()
     reader.close()
 

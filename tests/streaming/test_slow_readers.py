@@ -123,15 +123,15 @@ def test_a_stalled_reader_gets_what_it_missed_as_one_event(site: SiteClient) -> 
 def test_a_stalled_reader_in_another_process_catches_up_in_one_event(
     daphne_factory: type[Daphne], live_user: User
 ) -> None:
-    """Through Redis, a paused listener leaves the layer's messages queued; its channel fills
-    (capacity 100 here) and drops the rest, and once it reads again (here while the reply is
+    """Through Redis, a paused listener leaves the published messages in its inbox, which
+    fills (capacity 100 here) and drops the rest, and once it reads again (here while the reply is
     still being written: at a third of its 3,000 chunks, which take 9 s) the gap is caught up
     in one event. (A reply that ends while the reader stalls ends its stream with `end`, whose
     content is the whole reply.)"""
     env = {"CHAT_CHANNEL_CAPACITY": "100"}
     session = login_session(live_user)
-    writer = SiteClient(daphne_factory(env=env).url, session)
-    reader = SiteClient(daphne_factory(env=env).url, session)
+    writing, reading = daphne_factory(env=env), daphne_factory(env=env)
+    writer, reader = SiteClient(writing.url, session), SiteClient(reading.url, session)
     try:
         deltas = stall_then_read(
             writer, reader, stall_chars=len(FLOOD_TEXT) // 3, model="openai:oa-flood-slow"
@@ -142,3 +142,4 @@ def test_a_stalled_reader_in_another_process_catches_up_in_one_event(
 
     # The rest streams live once it reads again; the catch-up alone spans over 100 chunks.
     assert any(len(str(d["text"])) > 100 * len(FLOOD_PIECES[0]) for d in deltas)
+    assert "an inbox is full (100); deltas dropped" in reading.logs()
