@@ -149,7 +149,7 @@ def _start_conversation(
     check_can_start_reply(user)
     conv.save()
     user_msg, reply = store.create_exchange(conv, content, channel, None, provider)
-    return conv, user_msg, reply, prepare_early(reply, Tree([(user_msg.pk, None)]))
+    return conv, user_msg, reply, prepare_early(reply, Tree([(user_msg.pk, None)]), (user_msg,))
 
 
 @api("GET", "PATCH", "DELETE")

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,8 +19,20 @@ from chat.models import Conversation, Message, UsageRecord, UserLimits
 from chat.quota import check_quota, daily_allowance
 
 
-def check_can_start_reply(user: User) -> None:
-    """Raise ApiError(429) when the user may not start another reply now. Sync."""
+def unfinished_replies(user: User, conv: Conversation) -> tuple[int, bool]:
+    """How many of the user's replies are being written, and whether one of them is in
+    `conv`: one statement. Sync."""
+    counts = (
+        Message.objects.for_user(user)
+        .unfinished()
+        .aggregate(running=Count("pk"), here=Count("pk", filter=Q(conversation=conv)))
+    )
+    return counts["running"], counts["here"] > 0
+
+
+def check_can_start_reply(user: User, running: int | None = None) -> None:
+    """Raise ApiError(429) when the user may not start another reply now; `running`: the
+    number of the user's replies being written, if the caller has counted them. Sync."""
     override = UserLimits.objects.filter(user=user).first()
     # Only an empty override takes the default: zero is a limit (this user may not send).
     concurrent = _override_or(
@@ -35,7 +48,8 @@ def check_can_start_reply(user: User) -> None:
             status=429,
         )
     since = timezone.now() - timedelta(minutes=1)
-    running = Message.objects.for_user(user).unfinished().count()
+    if running is None:
+        running = Message.objects.for_user(user).unfinished().count()
     # Sends are counted in the usage ledger, which deleting a conversation does not touch.
     recent = UsageRecord.objects.for_user(user).filter(created_at__gte=since).count()
     if running >= concurrent:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, text_field
-from chat.limits import check_can_start_reply
+from chat.limits import check_can_start_reply, unfinished_replies
 from chat.models import Conversation, Message
 from chat.providers import provider_label
 from chat.replies import store
@@ -42,9 +42,13 @@ def require_available(model: str) -> str:
     return label
 
 
-def _require_idle(conv: Conversation) -> None:
-    if conv.messages.unfinished().exists():
+def _require_idle(user: Any, conv: Conversation) -> int:
+    """Refuse (409) while a reply is being written in the conversation; else the number of
+    the user's replies being written, for check_can_start_reply (one statement for both)."""
+    running, here = unfinished_replies(user, conv)
+    if here:
         raise ApiError(_("A reply is still being written in this conversation."), status=409)
+    return running
 
 
 def _parent(data: dict[str, Any], conv: Conversation, tree: Tree) -> int | None:
@@ -79,13 +83,12 @@ def start_exchange(
     tree = Tree.of(conv.pk)
     parent = _parent(data, conv, tree)
     provider = require_available(conv.model)
-    _require_idle(conv)
-    check_can_start_reply(user)
+    check_can_start_reply(user, _require_idle(user, conv))
     user_msg, reply = store.create_exchange(conv, content, channel, parent, provider)
     tree.add(user_msg.pk, parent)
     tree.add(reply.pk, user_msg.pk)
     question, answer = described(tree, user_msg, reply)
-    return question, answer, reply, prepare_early(reply, tree)
+    return question, answer, reply, prepare_early(reply, tree, (user_msg,))
 
 
 @transaction.atomic
@@ -100,8 +103,7 @@ def regenerate(
         raise ApiError(_("This reply is still being written."), status=409)
     conv = old.conversation
     provider = require_available(conv.model)
-    _require_idle(conv)
-    check_can_start_reply(user)
+    check_can_start_reply(user, _require_idle(user, conv))
     reply = store.new_reply(conv, channel, old.parent_id, provider)
     tree = Tree.of(conv.pk)
     return described(tree, reply)[0], reply, prepare_early(reply, tree)

@@ -5,6 +5,7 @@ undoes an end."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -103,17 +104,24 @@ def end_payload(m: Message) -> EndPayload:
 
 
 def history_request(
-    reply: Message, max_output_tokens: int, context: int, tree: Tree | None = None
+    reply: Message,
+    max_output_tokens: int,
+    context: int,
+    tree: Tree | None = None,
+    known: Iterable[Message] = (),
 ) -> tuple[ChatRequest, Fitted]:
     """The branch from the root to the reply's parent, in order, as much of it as fits in
     the model's `context` (chat/context.py): what the upstream is asked to continue. Failed
     or empty replies are left out; a stopped reply's partial text is kept. `tree`: the
-    conversation's, if the caller has it."""
+    conversation's, and `known`: messages of the branch as saved, if the caller has them
+    (the question just made: a conversation's first exchange reads no message back)."""
     conv = reply.conversation
     path = (tree or Tree.of(conv.pk)).branch(reply.parent_id)
     if not path:  # its question is gone: deleted with the conversation since it was made
         raise UpstreamError(REPLY_DELETED, "config")
-    rows = Message.objects.in_bulk(path)
+    rows = {m.pk: m for m in known if m.pk in path}
+    if missing := [pk for pk in path if pk not in rows]:
+        rows.update(Message.objects.in_bulk(missing))
     parts = []
     for m in (rows[pk] for pk in path):
         if m.role == Message.Role.ASSISTANT and (

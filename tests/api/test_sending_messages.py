@@ -7,9 +7,14 @@ generation itself is tested through daphne (tests/streaming/).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from chat import sending
 from chat.models import Conversation, Message, UsageRecord, UserLimits
 from tests.support.clients import JsonApi
 from tests.support.rows import finished_exchange, streaming_reply
@@ -295,3 +300,32 @@ def test_an_empty_per_user_override_keeps_the_default(
     finished_exchange(conversation)
 
     assert api.post(messages_url(conversation), {"content": "Hi"}).status_code == 429
+
+
+# --- what a reply's start reads ------------------------------------------------------------
+
+
+def test_the_first_exchange_reads_no_message_back_and_counts_unfinished_replies_once(
+    user: User, conversation: Conversation
+) -> None:
+    """Starting a reply checks the conversation is idle and the user's running replies in one
+    statement, and builds the upstream request from the question it has just saved; the
+    history of a later exchange is read from the database, and sent whole."""
+    with CaptureQueriesContext(connection) as first:
+        *_, prepared = sending.start_exchange(user, conversation.pk, {"content": "Hi"}, "c.1")
+    Message.objects.filter(role=Message.Role.ASSISTANT).update(
+        status=Message.Status.COMPLETE, content="Hello"
+    )
+    with CaptureQueriesContext(connection) as second:
+        *_, later = sending.start_exchange(user, conversation.pk, {"content": "More"}, "c.2")
+
+    def reads(queries: CaptureQueriesContext, pattern: str) -> int:
+        return sum(1 for q in queries.captured_queries if re.search(pattern, q["sql"]))
+
+    unfinished = r'"chat_message"."status" IN'
+    message_rows = r'^SELECT "chat_message"."id", "chat_message"."conversation_id"'
+    assert (reads(first, unfinished), reads(first, message_rows)) == (1, 0)
+    assert (reads(second, unfinished), reads(second, message_rows)) == (1, 1)
+    assert prepared is not None and later is not None
+    assert [t.content for t in prepared[1].messages] == ["Hi"]
+    assert [t.content for t in later[1].messages] == ["Hi", "Hello", "More"]
