@@ -22,9 +22,9 @@ from chat.moderation import review_message
 from chat.providers import available_models, default_model, model_exists
 from chat.replies import store
 from chat.replies.generation import spawn
-from chat.replies.listener import request_stop
 from chat.replies.messages import new_worker_channel
 from chat.replies.start import Prepared, prepare_early
+from chat.replies.stopping import request_stop
 from chat.search import search as search_conversations
 from chat.server.process import in_request_thread
 from chat.server.process import state as process_state

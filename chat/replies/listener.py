@@ -25,11 +25,10 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.utils import timezone
 
 from chat import sse
 from chat.models import Message
-from chat.replies import checkpoints, endwatch, store
+from chat.replies import endwatch, store
 from chat.replies.feed import Feed, local_feed
 from chat.replies.messages import (
     LOCAL_CHANNEL_PREFIX,
@@ -44,7 +43,6 @@ from chat.replies.messages import (
 from chat.replies.outcome import for_reader
 from chat.replies.relay import Inbox, relay
 from chat.replies.sequence import Position, Send, end_id
-from chat.replies.sweeper import end_from_checkpoint
 from chat.server.flow import Flow
 from chat.server.process import in_request_thread
 
@@ -190,7 +188,13 @@ class Listener:
                 wait = min(settings.CHAT_PING_INTERVAL, remaining)
                 if not (joined and position.synced):
                     wait = min(wait, max(0.05, self.sync_sent_at + SYNC_TIMEOUT - time.monotonic()))
-                message = await inbox.get(wait)
+                # Meanwhile the relay's reader writes each delta straight to the connection.
+                if joined and position.synced and self.flow.direct:
+                    inbox.direct = self._take
+                try:
+                    message = await inbox.get(wait)
+                finally:
+                    inbox.direct = None
                 if ended.done() and (frame := await self._check_database()) is not None:
                     yield frame
                     return
@@ -230,6 +234,23 @@ class Listener:
             if joined:
                 await asyncio.shield(survive(self.layer.group_discard(group, channel)))
 
+    def _take(self, message: ListenerMessage) -> bool:
+        """Write a published delta to the connection now, on the relay's reader task (as
+        `push` does for a local feed): True once written, or if it brings nothing new. A gap,
+        any other message, or a connection that cannot take the write is left to the
+        listener's own loop (False), with the position as it was."""
+        position = self.position
+        if message["type"] != "reply.delta" or not position.synced:
+            return False
+        last = position.last
+        sent = position.delta(message)
+        if sent is None and position.synced:
+            return True  # the catch-up brought all of it
+        if sent is not None and self.flow.write(_frame(sent)):
+            return True
+        position.last, position.synced = last, True
+        return False
+
     async def _request_sync(self, channel: str) -> None:
         self.position.resync()
         self.sync_sent_at = time.monotonic()
@@ -266,32 +287,3 @@ async def _receive_into(layer: Any, channel: str, inbox: Inbox) -> None:
             await asyncio.sleep(0.5)
             continue
         inbox.put(message)
-
-
-async def request_stop(reply: Message, wait: float = 10.0) -> Message:
-    """Ask the reply's generation to stop, wherever it runs, and wait for the reply to end.
-    If no generation answers (its process died: its heartbeat is late, or no answer comes
-    within `wait`), end the reply here from its checkpoint."""
-    if reply.is_finished:
-        return reply
-    deadline = time.monotonic() + wait
-    if (feed := local_feed(reply.pk)) is not None:  # its generation runs here: stop it directly
-        feed.request_stop()
-        await feed.wait_closed(wait)
-        current = await in_request_thread(store.load_reply)(reply.pk)
-        if current is None or current.is_finished:
-            return current or reply
-    elif reply.worker_channel:  # refused or lost: ended from the database below
-        await survive(get_channel_layer().send(reply.worker_channel, {"type": "reply.stop"}))
-    while time.monotonic() < deadline:
-        current = await in_request_thread(store.load_reply)(reply.pk)
-        if current is None or current.is_finished:
-            return current or reply
-        if checkpoints.seems_dead(current, timezone.now()):
-            break
-        await asyncio.sleep(0.05)
-    ended = await end_from_checkpoint(reply.pk, Message.Status.STOPPED, in_thread=in_request_thread)
-    if ended is not None:
-        return ended
-    current = await in_request_thread(store.load_reply)(reply.pk)
-    return current or reply

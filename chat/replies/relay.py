@@ -23,6 +23,7 @@ import json
 import logging
 import weakref
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -37,15 +38,22 @@ SUBSCRIBE_TIMEOUT = 5.0
 
 class Inbox:
     """One listener's messages in arrival order. Deltas are dropped once `capacity` are
-    waiting (the sequence numbers show the gap); catch-ups and ends are always kept."""
+    waiting (the sequence numbers show the gap); catch-ups and ends are always kept.
+
+    While its listener waits on an empty inbox, `direct` (if set) is offered each message
+    first: it writes a delta straight to the listener's connection and returns True, or
+    returns False and the message is queued as usual."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.messages: deque[ListenerMessage] = deque()
         self.dropped = 0  # deltas dropped since the inbox was last full
+        self.direct: Callable[[ListenerMessage], bool] | None = None
         self._waiter: asyncio.Future[None] | None = None
 
     def put(self, message: ListenerMessage, droppable: bool = False) -> None:
+        if self.direct is not None and not self.messages and self.direct(message):
+            return
         if droppable and len(self.messages) >= self.capacity:
             if not self.dropped:
                 log.info("reply relay: an inbox is full (%d); deltas dropped", self.capacity)

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message
 from chat.replies import checkpoints
-from chat.replies.listener import request_stop
 from chat.replies.messages import new_worker_channel
+from chat.replies.stopping import request_stop
 from tests.support.rows import streaming_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)

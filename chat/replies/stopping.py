@@ -1,0 +1,51 @@
+"""Stopping a reply, wherever its generation runs.
+
+In this process the reply's feed carries the request (chat/replies/feed.py); in another, a
+`reply.stop` goes to the generation's channel (chat/replies/messages.py). A generation that
+does not answer (its process died, or the message was lost) leaves the reply to be ended here,
+from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from chat.models import Message
+from chat.replies import checkpoints, store
+from chat.replies.feed import local_feed
+from chat.replies.messages import survive
+from chat.replies.sweeper import end_from_checkpoint
+from chat.server.process import in_request_thread
+
+
+async def request_stop(reply: Message, wait: float = 10.0) -> Message:
+    """Ask the reply's generation to stop, wherever it runs, and wait for the reply to end.
+    If no generation answers (its process died: its heartbeat is late, or no answer comes
+    within `wait`), end the reply here from its checkpoint."""
+    if reply.is_finished:
+        return reply
+    deadline = time.monotonic() + wait
+    if (feed := local_feed(reply.pk)) is not None:  # its generation runs here: stop it directly
+        feed.request_stop()
+        await feed.wait_closed(wait)
+        current = await in_request_thread(store.load_reply)(reply.pk)
+        if current is None or current.is_finished:
+            return current or reply
+    elif reply.worker_channel:  # refused or lost: ended from the database below
+        await survive(get_channel_layer().send(reply.worker_channel, {"type": "reply.stop"}))
+    while time.monotonic() < deadline:
+        current = await in_request_thread(store.load_reply)(reply.pk)
+        if current is None or current.is_finished:
+            return current or reply
+        if checkpoints.seems_dead(current, timezone.now()):
+            break
+        await asyncio.sleep(0.05)
+    ended = await end_from_checkpoint(reply.pk, Message.Status.STOPPED, in_thread=in_request_thread)
+    if ended is not None:
+        return ended
+    current = await in_request_thread(store.load_reply)(reply.pk)
+    return current or reply
