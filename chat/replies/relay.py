@@ -137,18 +137,24 @@ class Relay:
         while self.pubsub.subscribed:
             try:
                 message = await self.pubsub.get_message(timeout=None)
-                if message is not None:
-                    self._dispatch(message)
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis restarted, say: redis-py reconnects and resubscribes
                 log.warning("reply relay: reading from Redis failed", exc_info=True)
                 await asyncio.sleep(0.5)
+                continue
+            try:
+                if message is not None:
+                    self._dispatch(message)
+            except Exception:  # not the site's message: nothing else waits for it
+                log.warning("reply relay: a message could not be read", exc_info=True)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         name = message["channel"].decode()
         if message["type"] == "message":
             delta: DeltaMessage = json.loads(message["data"])
+            if not isinstance(delta, dict) or delta.get("type") != "reply.delta":
+                raise ValueError(f"not a reply.delta on {name}")
             for inbox in self.inboxes.get(name, ()):
                 inbox.put(delta, droppable=True)
         elif message["type"] == "subscribe":

@@ -72,3 +72,16 @@ async def test_listeners_that_follow_at_the_same_moment_all_get_their_text() -> 
     for reply_id, inbox in inboxes.items():
         assert await inbox.get(5.0) == delta(0, f"reply {reply_id}")
     await asyncio.gather(*(published.unfollow(r, inbox) for r, inbox in inboxes.items()))
+
+
+async def test_a_message_that_is_not_the_sites_is_skipped_and_the_next_one_delivered() -> None:
+    published, inbox = relay(), Inbox(10)
+    await published.follow(9200, inbox)
+
+    for junk in (b"not json", b"[1, 2]", b'{"type": "reply.end"}'):
+        await published.redis.publish(channel_name(9200), junk)
+    await published.publish(9200, delta(0, "after"))
+
+    assert await inbox.get(1.0) == delta(0, "after")  # at once: the reader did not pause
+    assert await inbox.get(0.2) is None
+    await published.unfollow(9200, inbox)
