@@ -87,6 +87,7 @@ class Relay:
     """This event loop's publisher and subscriber (one per process under daphne)."""
 
     def __init__(self) -> None:
+        self.prefix = f"{layer_config().get('prefix', 'chat')}:reply:"
         self.redis = Redis(connection_pool=redis_pool())
         self.pubsub = self.redis.pubsub()
         self.inboxes: dict[str, set[Inbox]] = {}
@@ -99,12 +100,16 @@ class Relay:
 
     async def publish(self, reply_id: int, message: DeltaMessage) -> None:
         data = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-        await self.redis.publish(channel_name(reply_id), data.encode())
+        await self.redis.publish(self.channel(reply_id), data.encode())
+
+    def channel(self, reply_id: int) -> str:
+        """The reply's Redis channel (the layer's prefix keeps sites sharing a Redis apart)."""
+        return f"{self.prefix}{reply_id}"
 
     async def follow(self, reply_id: int, inbox: Inbox) -> None:
         """Put the reply's published messages into `inbox` from now on: returns once Redis
         has confirmed the subscription (what is published after that reaches the inbox)."""
-        name = channel_name(reply_id)
+        name = self.channel(reply_id)
         followers = self.inboxes.setdefault(name, set())
         followers.add(inbox)
         confirmed = self._confirmed.get(name)
@@ -121,7 +126,7 @@ class Relay:
         await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
 
     async def unfollow(self, reply_id: int, inbox: Inbox) -> None:
-        name = channel_name(reply_id)
+        name = self.channel(reply_id)
         followers = self.inboxes.get(name)
         if followers is None:
             return
@@ -187,7 +192,3 @@ async def close_relay() -> None:
     found = _relays.pop(asyncio.get_running_loop(), None)
     if found is not None:
         await found.close()
-
-
-def channel_name(reply_id: int) -> str:
-    return f"{layer_config().get('prefix', 'chat')}:reply:{reply_id}"

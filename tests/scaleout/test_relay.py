@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from chat.replies.messages import DeltaMessage
-from chat.replies.relay import Inbox, channel_name, relay
+from chat.replies.relay import Inbox, relay
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.usefixtures("postgres_and_redis")]
 
@@ -22,7 +22,7 @@ async def subscribers(reply_id: int, settled: int | None = None) -> int:
     """Redis's count of the reply's subscribers; with `settled`, once it is that (an
     UNSUBSCRIBE is sent without waiting for Redis to act on it), or after 2 s."""
     for _ in range(200):
-        [(_name, count)] = await relay().redis.pubsub_numsub(channel_name(reply_id))
+        [(_name, count)] = await relay().redis.pubsub_numsub(relay().channel(reply_id))
         if settled is None or count == settled:
             break
         await asyncio.sleep(0.01)
@@ -79,7 +79,7 @@ async def test_a_message_that_is_not_the_sites_is_skipped_and_the_next_one_deliv
     await published.follow(9200, inbox)
 
     for junk in (b"not json", b"[1, 2]", b'{"type": "reply.end"}'):
-        await published.redis.publish(channel_name(9200), junk)
+        await published.redis.publish(published.channel(9200), junk)
     await published.publish(9200, delta(0, "after"))
 
     assert await inbox.get(1.0) == delta(0, "after")  # at once: the reader did not pause
