@@ -193,5 +193,6 @@ class AnthropicProvider:
             parse_error=parse_anthropic_error,
             secrets=(self.api_key,),
         ) as chunks:
+            del request  # sent: the history is not held while the reply streams (open_stream)
             async for event in parse_anthropic_body(self.label, chunks):
                 yield event

@@ -67,9 +67,10 @@ class DemoProvider:
     async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
         text = compose_title(request) if request.purpose == "title" else compose_reply(request)
         tokens = tokenize(text)
+        prompt_tokens = sum(len(tokenize(t.content)) for t in request.messages)
+        del request, text  # not held while the reply streams
         for token in tokens:
             await asyncio.sleep(self.token_delay)
             yield TextDelta(token)
-        prompt_tokens = sum(len(tokenize(t.content)) for t in request.messages)
         yield Usage(input_tokens=prompt_tokens, output_tokens=len(tokens))
         yield Finish("stop", "stop")

@@ -179,5 +179,6 @@ class GeminiProvider:
             parse_error=parse_gemini_error,
             secrets=(self.api_key,),
         ) as chunks:
+            del request  # sent: the history is not held while the reply streams (open_stream)
             async for event in parse_gemini_body(self.label, chunks):
                 yield event

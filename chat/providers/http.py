@@ -172,7 +172,9 @@ async def open_stream(
 
     Leaving the block closes the response, and with it the connection unless the response was
     read to its end: that is what makes Stop stop the upstream. Any UpstreamError leaving the
-    block, raised here or by the caller's parsing, has the secrets redacted.
+    block, raised here or by the caller's parsing, has the secrets redacted. Once sent, the
+    payload (the conversation's history) is not kept while the reply streams: callers pass it
+    as an expression and drop their request too.
     """
     # Read timeouts: first_byte until the first chunk, then idle (iter_chunks).
     timeout = aiohttp.ClientTimeout(
@@ -193,6 +195,7 @@ async def open_stream(
                 )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise transport_error(provider, exc) from None
+        del payload
         ended = False
         try:
             if response.status >= 400:

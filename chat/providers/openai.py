@@ -120,11 +120,8 @@ async def parse_openai_body(
                 break
             if not data:
                 continue
-            try:
-                obj = json.loads(data)
-            except ValueError:
-                raise errors.malformed(provider, "chunk") from None
-            for event in chunk_events(provider, obj, state):
+            # No local keeps the decoded chunk while the stream waits for the next one.
+            for event in chunk_events(provider, _decoded(provider, data), state):
                 yield event
         for name, value in parser.unknown_fields:
             if name == "error":  # llama.cpp builds through 2025: a non-standard `error:` field
@@ -146,6 +143,13 @@ async def parse_openai_body(
         )
     for event in closing_events(provider, state.finished or state.done, state.usage, state.finish):
         yield event
+
+
+def _decoded(provider: str, data: str) -> object:
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise errors.malformed(provider, "chunk") from None
 
 
 def _int(value: object) -> int | None:
@@ -171,7 +175,10 @@ class OpenAIProvider:
             headers["Authorization"] = f"Bearer {self.api_key}"
         return headers
 
-    def _payload(self, request: ChatRequest) -> tuple[str, dict[str, object]]:
+    def _path(self) -> str:
+        return "/completions" if self.completions else "/chat/completions"
+
+    def _payload(self, request: ChatRequest) -> dict[str, object]:
         payload: dict[str, object] = {
             "model": request.model,
             "stream": True,
@@ -181,25 +188,24 @@ class OpenAIProvider:
             # The legacy API stops after 16 tokens unless told otherwise.
             payload["max_tokens"] = request.max_output_tokens
             payload["prompt"] = flatten_prompt(request)
-            return "/completions", payload
+            return payload
         # No max_tokens for chat: OpenAI's reasoning models refuse it (they want
         # max_completion_tokens, which older compatible servers refuse), and every server
         # has a sensible default limit.
         payload["messages"] = chat_messages(request)
-        return "/chat/completions", payload
+        return payload
 
     async def events(self, request: ChatRequest, timeouts: Timeouts) -> AsyncGenerator[Event]:
-        path, payload = self._payload(request)
-        url = self.base_url.rstrip("/") + path
         async with open_stream(
             self.label,
-            url,
+            self.base_url.rstrip("/") + self._path(),
             headers=self._headers(),
-            payload=payload,
+            payload=self._payload(request),
             timeouts=timeouts,
             parse_error=parse_openai_error,
             secrets=(self.api_key,),
         ) as chunks:
+            del request  # sent: the history is not held while the reply streams (open_stream)
             async for event in parse_openai_body(self.label, chunks, _State()):
                 yield event
 

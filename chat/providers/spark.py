@@ -211,6 +211,7 @@ class SparkProvider:
                     await ws.send(frame)
                 except ConnectionClosed:
                     raise errors.closed_early(self.label) from None
+                del request, frame  # sent: the history is not held while the reply streams
                 # Frames until status 2: the first within first_byte seconds, then idle.
                 limit, last = timeouts.first_byte, False
                 while not last:

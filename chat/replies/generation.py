@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncGenerator
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -39,6 +40,7 @@ from chat import moderation
 from chat.models import Message
 from chat.providers import timeouts
 from chat.providers.base import (
+    Event,
     Finish,
     ReasoningDelta,
     SurrogateJoiner,
@@ -155,12 +157,18 @@ class Generation:
         if control is not None:
             await self._stop_control_loop(control)
 
-    async def pump(self) -> None:
+    async def _upstream(self) -> tuple[AsyncGenerator[Event], tuple[str, ...]]:
+        """The provider's events for this reply, and the secrets to keep out of its text. The
+        request (the conversation's history) stays with the provider's stream only, which
+        drops it once sent: a streaming reply does not hold its conversation."""
         prepared, self.prepared = self.prepared, None
         provider, request = prepared or await in_db_thread(prepare)(self.reply)
-        events = provider.events(request, timeouts())
+        return provider.events(request, timeouts()), provider.secrets
+
+    async def pump(self) -> None:
+        events, secrets = await self._upstream()
         text, reasoning = SurrogateJoiner(), SurrogateJoiner()
-        keys, reasoning_keys = Redactor(provider.secrets), Redactor(provider.secrets)
+        keys, reasoning_keys = Redactor(secrets), Redactor(secrets)
         review = self.review
         try:
             async for event in events:

@@ -70,17 +70,18 @@ class ReplyEventStreams:
             and (match := EVENTS_PATH.fullmatch(scope["path"]))
             and settings.CHAT_FAST_EVENT_STREAMS
         ):
-            opened = await self._open(scope, int(match[1]))
+            opened = await self._open(scope, int(match[1]), send)
             if opened is not None:
                 await _serve(*opened, receive, send)
                 return
         await self.app(scope, receive, send)
 
     async def _open(
-        self, scope: dict[str, Any], pk: int
-    ) -> tuple[dict[str, Any], str, AsyncIterator[bytes]] | None:
-        """The response's start, its language and the stream's bytes; None for Django to
-        answer. The request is not kept: of it, only these live as long as the stream."""
+        self, scope: dict[str, Any], pk: int, send: Any
+    ) -> tuple[str, AsyncIterator[bytes]] | None:
+        """Send the response's start, and return its language and the stream's bytes; None
+        (nothing sent) for Django to answer. Neither the request nor the headers are kept: of
+        them, only these live as long as the stream."""
         request = ASGIRequest(scope, io.BytesIO())
         try:
             request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it
@@ -109,11 +110,8 @@ class ReplyEventStreams:
         language = translation.get_language_from_request(request)
         with translation.override(language):
             headers = self._headers(request)
-        return (
-            {"type": "http.response.start", "status": 200, "headers": headers},
-            language,
-            (listener.events()),
-        )
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        return language, listener.events()
 
     def _headers(self, request: HttpRequest) -> list[tuple[bytes, bytes]]:
         """The headers Django's view and middleware give an event stream (chat/stream.py)."""
@@ -152,12 +150,10 @@ def _signed_in_reply(key: str, pk: int) -> tuple[Any, Any, Message] | None:
         return None
 
 
-async def _serve(
-    start: dict[str, Any], language: str, events: AsyncIterator[bytes], receive: Any, send: Any
-) -> None:
-    """Send the stream until it ends or the client goes away (which cancels it)."""
+async def _serve(language: str, events: AsyncIterator[bytes], receive: Any, send: Any) -> None:
+    """Send the stream's body until it ends or the client goes away (which cancels it)."""
     with translation.override(language):  # the task takes a copy of this context
-        writing = asyncio.ensure_future(_write(start, events, send))
+        writing = asyncio.ensure_future(_write(events, send))
     gone = asyncio.ensure_future(_disconnected(receive))
     try:
         await asyncio.wait({writing, gone}, return_when=asyncio.FIRST_COMPLETED)
@@ -170,8 +166,7 @@ async def _serve(
                 log.warning("event stream ended by %r", failure)  # e.g. the connection broke
 
 
-async def _write(start: dict[str, Any], events: AsyncIterator[bytes], send: Any) -> None:
-    await send(start)
+async def _write(events: AsyncIterator[bytes], send: Any) -> None:
     try:
         async for chunk in events:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
