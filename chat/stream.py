@@ -64,7 +64,7 @@ async def _closed_on_failure(events: AsyncIterator[bytes], what: object) -> Asyn
 async def reply_events(request: HttpRequest, user: Any, pk: int) -> HttpResponseBase:
     if "text/event-stream" not in request.headers.get("Accept", ""):
         return error(_("This endpoint serves text/event-stream only."), 406)
-    reply = await in_request_thread(get_reply_for_user)(user, pk)
+    reply = await in_request_thread(get_reply_for_user)(user, pk, with_conversation=False)
     # Served by an ASGI server: its scope carries daphne's request for flow control.
     listener = Listener(reply, last_event_id(request), Flow(getattr(request, "scope", {})))
     take_stream_slot(user, listener)

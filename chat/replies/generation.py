@@ -77,7 +77,7 @@ def spawn(reply: Message, channel: str, prepared: Prepared | None = None) -> Non
 
 class Generation:
     def __init__(self, reply: Message, channel: str, prepared: Prepared | None = None) -> None:
-        self.reply = reply
+        self.reply: Message | None = reply  # until the upstream request is made
         self.prepared = prepared
         self.reply_id = reply_id = reply.pk
         self.channel = channel
@@ -160,9 +160,12 @@ class Generation:
     async def _upstream(self) -> tuple[AsyncGenerator[Event], tuple[str, ...]]:
         """The provider's events for this reply, and the secrets to keep out of its text. The
         request (the conversation's history) stays with the provider's stream only, which
-        drops it once sent: a streaming reply does not hold its conversation."""
+        drops it once sent, and the reply's row is let go: a streaming reply does not hold its
+        conversation."""
         prepared, self.prepared = self.prepared, None
-        provider, request = prepared or await in_db_thread(prepare)(self.reply)
+        reply, self.reply = self.reply, None
+        assert reply is not None  # a generation runs once
+        provider, request = prepared or await in_db_thread(prepare)(reply)
         return provider.events(request, timeouts()), provider.secrets
 
     async def pump(self) -> None:
