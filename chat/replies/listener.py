@@ -25,6 +25,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils import translation
 
 from chat import sse
 from chat.models import Message
@@ -51,8 +52,9 @@ log = logging.getLogger(__name__)
 SYNC_TIMEOUT = 2.0
 
 
-def end_frame(reply: Message, last: int | None = None) -> bytes:
-    payload = for_reader(store.end_payload(reply))
+def end_frame(reply: Message, last: int | None, language: str) -> bytes:
+    with translation.override(language):
+        payload = for_reader(store.end_payload(reply))
     return sse.frame("end", payload, end_id(reply.seq, last))
 
 
@@ -61,9 +63,14 @@ def _frame(send: Send) -> bytes:
 
 
 class Listener:
-    def __init__(self, reply: Message, last_event_id: int | None, flow: Flow) -> None:
+    def __init__(
+        self, reply: Message, last_event_id: int | None, flow: Flow, language: str | None = None
+    ) -> None:
         self.reply = reply
         self.flow = flow
+        # The reader's language, for the end's messages: the stream's task keeps no
+        # translation state of its own while it is open (None: the one active now).
+        self.language = language or translation.get_language() or settings.LANGUAGE_CODE
         self.layer = get_channel_layer()
         self.position = Position(last_event_id)
         self.sync_sent_at = 0.0
@@ -77,7 +84,7 @@ class Listener:
         yield sse.retry(1000)
         try:
             if self.reply.is_finished:
-                yield end_frame(self.reply, self.position.last)
+                yield end_frame(self.reply, self.position.last, self.language)
                 return
             self.closes_at = time.monotonic() + settings.CHAT_STREAM_MAX_AGE
             self.flow.start()
@@ -100,7 +107,8 @@ class Listener:
             self.flow.release()
 
     def _end(self, end: EndMessage) -> bytes:
-        payload = for_reader(end_payload(end))
+        with translation.override(self.language):
+            payload = for_reader(end_payload(end))
         return sse.frame("end", payload, end_id(end["seq"], self.position.last))
 
     async def _follow_feed(self, feed: Feed) -> AsyncIterator[bytes]:
@@ -268,7 +276,7 @@ class Listener:
         if reply is None:
             return sse.frame("end", store.DELETED_END, self.position.last or 0)
         if reply.is_finished:
-            return end_frame(reply, self.position.last)
+            return end_frame(reply, self.position.last, self.language)
         self.reply = reply  # its generation may have moved (a retry of the stop, a new channel)
         return None
 

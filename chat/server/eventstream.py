@@ -17,6 +17,7 @@ request to Django.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import logging
 import re
@@ -70,18 +71,16 @@ class ReplyEventStreams:
             and (match := EVENTS_PATH.fullmatch(scope["path"]))
             and settings.CHAT_FAST_EVENT_STREAMS
         ):
-            opened = await self._open(scope, int(match[1]), send)
-            if opened is not None:
-                await _serve(*opened, receive, send)
+            events = await self._open(scope, int(match[1]), send)
+            if events is not None:
+                await _serve(events, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    async def _open(
-        self, scope: dict[str, Any], pk: int, send: Any
-    ) -> tuple[str, AsyncIterator[bytes]] | None:
-        """Send the response's start, and return its language and the stream's bytes; None
-        (nothing sent) for Django to answer. Neither the request nor the headers are kept: of
-        them, only these live as long as the stream."""
+    async def _open(self, scope: dict[str, Any], pk: int, send: Any) -> AsyncIterator[bytes] | None:
+        """Send the response's start and return the stream's bytes; None (nothing sent) for
+        Django to answer. Neither the request nor the headers are kept: of them, only the
+        listener lives as long as the stream."""
         request = ASGIRequest(scope, io.BytesIO())
         try:
             request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it
@@ -102,19 +101,20 @@ class ReplyEventStreams:
         if found is None:
             return None
         request.session, request.user, reply = found
-        listener = Listener(reply, last, Flow(scope))
+        language = translation.get_language_from_request(request)
+        listener = Listener(reply, last, Flow(scope), language)
         try:
             take_stream_slot(request.user, listener)
         except ApiError:
             return None
-        language = translation.get_language_from_request(request)
-        with translation.override(language):
-            headers = self._headers(request)
+        # In a copy of the task's context: the open stream's task keeps no translation state.
+        headers = contextvars.copy_context().run(self._headers, request, language)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        return language, listener.events()
+        return listener.events()
 
-    def _headers(self, request: HttpRequest) -> list[tuple[bytes, bytes]]:
+    def _headers(self, request: HttpRequest, language: str) -> list[tuple[bytes, bytes]]:
         """The headers Django's view and middleware give an event stream (chat/stream.py)."""
+        translation.activate(language)  # as LocaleMiddleware does (Content-Language)
         response: Any = StreamingHttpResponse((), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
@@ -145,25 +145,37 @@ def _signed_in_reply(key: str, pk: int) -> tuple[Any, Any, Message] | None:
     if not constant_time_compare(kept_hash, user.get_session_auth_hash()):
         return None
     try:
-        return session, user, get_reply_for_user(user, pk)
+        return session, user, get_reply_for_user(user, pk, with_conversation=False)
     except Http404:
         return None
 
 
-async def _serve(language: str, events: AsyncIterator[bytes], receive: Any, send: Any) -> None:
-    """Send the stream's body until it ends or the client goes away (which cancels it)."""
-    with translation.override(language):  # the task takes a copy of this context
-        writing = asyncio.ensure_future(_write(events, send))
+async def _serve(events: AsyncIterator[bytes], receive: Any, send: Any) -> None:
+    """Send the stream's body, on the request's own task, until it ends or the client goes
+    away: the task that waits for the disconnect then cancels the writing. (Writing on a task
+    of its own too cost a task per open stream.)"""
+    writing = asyncio.current_task()
+    assert writing is not None
+    ended = False
+
+    def client_left(_gone: object) -> None:
+        if not ended:
+            writing.cancel()
+
     gone = asyncio.ensure_future(_disconnected(receive))
+    gone.add_done_callback(client_left)
     try:
-        await asyncio.wait({writing, gone}, return_when=asyncio.FIRST_COMPLETED)
+        await _write(events, send)
+    except asyncio.CancelledError:
+        if not gone.done() or writing.uncancel():  # cancelled from outside (shutdown): passed on
+            raise
+    except Exception as failure:
+        log.warning("event stream ended by %r", failure)  # e.g. the connection broke
     finally:
-        for task in (writing, gone):
-            task.cancel()
-        await asyncio.wait({writing, gone})
-        for task in (writing, gone):
-            if not task.cancelled() and (failure := task.exception()) is not None:
-                log.warning("event stream ended by %r", failure)  # e.g. the connection broke
+        ended = True
+        gone.cancel()
+        if gone.done() and not gone.cancelled() and (lost := gone.exception()) is not None:
+            log.warning("event stream ended by %r", lost)
 
 
 async def _write(events: AsyncIterator[bytes], send: Any) -> None:
