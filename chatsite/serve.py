@@ -46,7 +46,12 @@ def limit_malloc_arenas() -> int | None:
     MALLOC_ARENA_MAX decides, the setting is 0, or the C library is not glibc."""
     if "MALLOC_ARENA_MAX" in os.environ:
         return None
-    arenas = int(os.environ.get("CHAT_MALLOC_ARENAS", "1") or 0)
+    raw = os.environ.get("CHAT_MALLOC_ARENAS", "").strip() or "1"
+    if not raw.isdigit():
+        raise SystemExit(
+            f"CHAT_MALLOC_ARENAS must be a whole number (0: glibc's default), not {raw!r}"
+        )
+    arenas = int(raw)
     name = ctypes.util.find_library("c")
     if arenas <= 0 or name is None:
         return None

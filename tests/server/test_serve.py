@@ -81,3 +81,13 @@ def test_malloc_arena_max_is_left_to_glibc() -> None:
     )
     assert out.stdout.strip() == "None"
     assert 1 < out.stderr.count("Arena ") <= 3
+
+
+def test_a_bad_arena_count_stops_the_server_with_the_variables_name() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    env["CHAT_MALLOC_ARENAS"] = "many"
+    out = subprocess.run(
+        [sys.executable, "-m", "chatsite.serve", "--help"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 1
+    assert "CHAT_MALLOC_ARENAS must be a whole number" in out.stderr and "'many'" in out.stderr
