@@ -27,6 +27,8 @@ import ctypes.util
 import gc
 import os
 
+from chatsite.env import env_int
+
 M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 
 
@@ -46,12 +48,7 @@ def limit_malloc_arenas() -> int | None:
     MALLOC_ARENA_MAX decides, the setting is 0, or the C library is not glibc."""
     if "MALLOC_ARENA_MAX" in os.environ:
         return None
-    raw = os.environ.get("CHAT_MALLOC_ARENAS", "").strip() or "1"
-    if not raw.isdigit():
-        raise SystemExit(
-            f"CHAT_MALLOC_ARENAS must be a whole number (0: glibc's default), not {raw!r}"
-        )
-    arenas = int(raw)
+    arenas = env_int("CHAT_MALLOC_ARENAS", 1)  # 0: glibc's default
     name = ctypes.util.find_library("c")
     if arenas <= 0 or name is None:
         return None
