@@ -52,12 +52,6 @@ log = logging.getLogger(__name__)
 SYNC_TIMEOUT = 2.0
 
 
-def end_frame(reply: Message, last: int | None, language: str) -> bytes:
-    with translation.override(language):
-        payload = for_reader(store.end_payload(reply))
-    return sse.frame("end", payload, end_id(reply.seq, last))
-
-
 def _frame(send: Send) -> bytes:
     return sse.text_frame(send.event, send.text, send.reasoning, send.seq)
 
@@ -84,7 +78,7 @@ class Listener:
         yield sse.retry(1000)
         try:
             if self.reply.is_finished:
-                yield end_frame(self.reply, self.position.last, self.language)
+                yield self._end(store.end_message(self.reply))
                 return
             self.closes_at = time.monotonic() + settings.CHAT_STREAM_MAX_AGE
             self.flow.start()
@@ -276,7 +270,7 @@ class Listener:
         if reply is None:
             return sse.frame("end", store.DELETED_END, self.position.last or 0)
         if reply.is_finished:
-            return end_frame(reply, self.position.last, self.language)
+            return self._end(store.end_message(reply))
         self.reply = reply  # its generation may have moved (a retry of the stop, a new channel)
         return None
 
