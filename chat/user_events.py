@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from chat import sse
 from chat.models import Conversation, Message, UserEvent
-from chat.replies.messages import LOCAL_CHANNEL_PREFIX, group_has_members, group_send, survive
+from chat.replies.messages import LOCAL_CHANNEL_PREFIX, survive
 from chat.server.process import in_request_thread
 from chat.server.process import state as process_state
 
@@ -96,10 +96,10 @@ def _serving_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def _send_wake(user_id: int) -> None:
-    group = group_name(user_id)
-    if not group_has_members(group):
-        return  # no stream of the user's is open (one process): no task to deliver nothing
-    task = asyncio.ensure_future(group_send(group, {"type": "user.event"}))
+    message = {"type": "user.event"}
+    task = asyncio.ensure_future(
+        survive(get_channel_layer().group_send(group_name(user_id), message))
+    )
     process_state.wakeups.add(task)
     task.add_done_callback(process_state.wakeups.discard)
 

@@ -163,8 +163,9 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             # One process: listeners read their reply's feed directly (chat/replies/feed.py);
-            # the layer carries only a reply's `end` and the odd catch-up.
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # the layer carries only a reply's `end`, the odd catch-up and user events' wake-ups
+            # (channels' layer, skipping groups with no member: chat/server/layer.py).
+            "BACKEND": "chat.server.layer.InMemoryChannelLayer",
             "CONFIG": {"capacity": CHANNEL_CAPACITY, "expiry": 60},
         }
     }

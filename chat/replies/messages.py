@@ -17,7 +17,7 @@ Within the generating process, listeners read the reply's feed instead (chat/rep
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable
 from typing import Literal, NotRequired, TypedDict
 
 from channels.exceptions import ChannelFull
@@ -135,22 +135,6 @@ async def survive(call: Awaitable[object]) -> bool:
     return True
 
 
-def group_has_members(group: str) -> bool:
-    """Whether a message to `group` can reach anyone: always with a shared layer (members
-    may be in other processes); with the in-memory layer, only if the group has members in
-    this process. Its group_send to an empty group would still sweep every channel and group
-    for expired entries, check the name and make a queue, to deliver nothing."""
-    layer = get_channel_layer()
-    return not isinstance(layer, InMemoryChannelLayer) or bool(layer.groups.get(group))
-
-
-async def group_send(group: str, message: Mapping[str, object]) -> bool:
-    """Send `message` to `group` on the channel layer, as `survive` does (False: lost)."""
-    if not group_has_members(group):
-        return True
-    return await survive(get_channel_layer().group_send(group, message))
-
-
 async def announce_end(reply_id: int, end: EndMessage) -> None:
     """Send a reply's `reply.end` to its listeners in every process."""
-    await group_send(group_name(reply_id), end)
+    await survive(get_channel_layer().group_send(group_name(reply_id), end))
