@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from chat.access import get_conversation_for_user, get_reply_for_user
 from chat.apiutil import ApiError, text_field
-from chat.limits import check_can_start_reply, unfinished_replies
+from chat.limits import Standing, check_can_start_reply, standing
 from chat.models import Conversation, Message
 from chat.providers import provider_label
 from chat.replies import store
@@ -42,13 +42,13 @@ def require_available(model: str) -> str:
     return label
 
 
-def _require_idle(user: Any, conv: Conversation) -> int:
-    """Refuse (409) while a reply is being written in the conversation; else the number of
-    the user's replies being written, for check_can_start_reply (one statement for both)."""
-    running, here = unfinished_replies(user, conv)
-    if here:
+def _require_idle(user: Any, conv: Conversation) -> Standing:
+    """Refuse (409) while a reply is being written in the conversation; else the user's
+    standing, for check_can_start_reply (one statement for both)."""
+    counted = standing(user, conv)
+    if counted.here:
         raise ApiError(_("A reply is still being written in this conversation."), status=409)
-    return running
+    return counted
 
 
 def _parent(data: dict[str, Any], conv: Conversation, tree: Tree) -> int | None:

@@ -8,11 +8,13 @@ generation itself is tested through daphne (tests/streaming/).
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from chat import sending
 from chat.models import Conversation, Message, UsageRecord, UserLimits
@@ -219,6 +221,40 @@ def test_too_many_messages_in_a_minute_are_refused(
     assert conversation.messages.count() == 4
 
 
+def test_sends_older_than_a_minute_do_not_count_against_the_per_minute_limit(
+    api: JsonApi, user: User, conversation: Conversation, settings: object
+) -> None:
+    settings.CHAT_MESSAGES_PER_MINUTE = 2  # type: ignore[attr-defined]
+    now = timezone.now()
+    for age in (61, 90, 3600, 25 * 3600):
+        UsageRecord.objects.create(user=user, model="demo", created_at=now - timedelta(seconds=age))
+    UsageRecord.objects.create(user=user, model="demo", created_at=now - timedelta(seconds=50))
+
+    assert api.post(messages_url(conversation), {"content": "Hi"}).status_code == 202
+    # Its reply ends; the ledger now holds two sends of the last minute.
+    Message.objects.filter(status=Message.Status.STREAMING).update(status=Message.Status.COMPLETE)
+
+    response = api.post(messages_url(conversation), {"content": "Again"})
+
+    assert response.status_code == 429
+    assert "2 messages in the last minute" in response.json()["error"]
+
+
+def test_a_running_reply_elsewhere_counts_but_does_not_block_this_conversation(
+    api: JsonApi, user: User, conversation: Conversation, settings: object
+) -> None:
+    settings.CHAT_MAX_CONCURRENT_REPLIES = 2  # type: ignore[attr-defined]
+    streaming_reply(Conversation.objects.create(owner=user, model="demo"))
+
+    assert api.post(messages_url(conversation), {"content": "Hi"}).status_code == 202
+    conversation.messages.update(status=Message.Status.COMPLETE)
+    streaming_reply(Conversation.objects.create(owner=user, model="demo"))
+    response = api.post(messages_url(conversation), {"content": "Again"})
+
+    assert response.status_code == 429
+    assert "2 replies being written" in response.json()["error"]
+
+
 def test_deleting_conversations_does_not_reset_the_per_minute_limit(
     api: JsonApi, user: User, settings: object
 ) -> None:
@@ -305,12 +341,13 @@ def test_an_empty_per_user_override_keeps_the_default(
 # --- what a reply's start reads ------------------------------------------------------------
 
 
-def test_the_first_exchange_reads_no_message_back_and_counts_unfinished_replies_once(
+def test_the_first_exchange_reads_no_message_back_and_checks_the_limits_once(
     user: User, conversation: Conversation
 ) -> None:
-    """Starting a reply checks the conversation is idle and the user's running replies in one
-    statement, and builds the upstream request from the question it has just saved; the
-    history of a later exchange is read from the database, and sent whole."""
+    """Starting a reply checks the conversation is idle and the user's limits (running
+    replies, sends in the last minute, their overrides) in one statement, and builds the
+    upstream request from the question it has just saved; the history of a later exchange is
+    read from the database, and sent whole."""
     with CaptureQueriesContext(connection) as first:
         *_, prepared = sending.start_exchange(user, conversation.pk, {"content": "Hi"}, "c.1")
     Message.objects.filter(role=Message.Role.ASSISTANT).update(
@@ -322,10 +359,12 @@ def test_the_first_exchange_reads_no_message_back_and_counts_unfinished_replies_
     def reads(queries: CaptureQueriesContext, pattern: str) -> int:
         return sum(1 for q in queries.captured_queries if re.search(pattern, q["sql"]))
 
-    unfinished = r'"chat_message"."status" IN'
+    unfinished = r"m\.status IN"
     message_rows = r'^SELECT "chat_message"."id", "chat_message"."conversation_id"'
     assert (reads(first, unfinished), reads(first, message_rows)) == (1, 0)
     assert (reads(second, unfinished), reads(second, message_rows)) == (1, 1)
+    for limit_table in ("chat_usagerecord", "chat_userlimits"):
+        assert reads(first, rf'^SELECT .*"{limit_table}"') == 0
     assert prepared is not None and later is not None
     assert [t.content for t in prepared[1].messages] == ["Hi"]
     assert [t.content for t in later[1].messages] == ["Hi", "Hello", "More"]
