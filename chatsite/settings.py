@@ -112,7 +112,9 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's, with this process's write transactions taking turns on a lock instead
+            # of polling SQLite's (chat/server/sqlite3/base.py).
+            "ENGINE": "chat.server.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             # A file, not :memory:, so a daphne subprocess in the tests sees the same database.
             "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(BASE_DIR / "test-db.sqlite3"))},

@@ -12,6 +12,7 @@ Everything they share within the process lives in `state`, and nowhere else:
   response in the background so that its connection can be reused;
 - the markdown render workers (chat/server/renderer.py);
 - each user's open event streams;
+- with SQLite, the lock its write transactions take turns on;
 - whether the process is shutting down.
 
 None of it belongs to a user: what a listener may see is checked before it gets a feed.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import threading
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -68,6 +70,8 @@ class ProcessState:
     # stream's listener is in its user's set while it lives, whether or not it ever started.
     streams: dict[int, weakref.WeakSet[object]] = field(default_factory=dict)
     draining: bool = False  # set once, on shutdown: this process takes no new replies
+    # SQLite: whose turn it is to write, per database file (chat/server/sqlite3/base.py).
+    sqlite_turns: dict[str, threading.Lock] = field(default_factory=dict)
 
 
 state = ProcessState()
@@ -110,7 +114,7 @@ def in_heartbeat_thread(func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
 def _on(executor: ThreadPoolExecutor, func: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     # The settings, not `connection.vendor`: on the event loop, each generation's context would
     # build a DatabaseWrapper of its own just to answer (about 4 KB per running reply).
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         return sync_to_async(_kept_connection(func), thread_sensitive=False, executor=executor)
     # PostgreSQL: closing after each call returns the connection to the pool, cheaply.
     wrapped: Callable[P, Awaitable[T]] = database_sync_to_async(
