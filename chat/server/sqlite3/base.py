@@ -37,12 +37,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._holds_turn = False
+        self._turn: threading.Lock | None = None  # while this connection holds it
 
     def _start_transaction_under_autocommit(self) -> None:
         turn = turn_for(str(self.settings_dict["NAME"]))
-        wait = float(self.settings_dict["OPTIONS"].get("timeout", 5))
-        self._holds_turn = turn.acquire(timeout=wait)
+        if turn.acquire(timeout=float(self.settings_dict["OPTIONS"].get("timeout", 5))):
+            self._turn = turn
         try:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
         except BaseException:
@@ -68,6 +68,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._give_turn()
 
     def _give_turn(self) -> None:
-        if self._holds_turn:
-            self._holds_turn = False
-            turn_for(str(self.settings_dict["NAME"])).release()
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.release()
