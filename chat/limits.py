@@ -35,11 +35,11 @@ OVERRIDES = ("max_concurrent_replies", "messages_per_minute", "daily_tokens")
 
 
 @functools.cache
-def _standing_sql(unfinished: int) -> str:
-    """The statement `standing` runs; `unfinished`: how many statuses are unfinished."""
+def _standing_sql() -> str:
+    """The statement `standing` runs."""
     message, conversation = Message._meta.db_table, Conversation._meta.db_table
     usage, limits = UsageRecord._meta.db_table, UserLimits._meta.db_table
-    statuses = ", ".join(["%s"] * unfinished)
+    statuses = ", ".join(["%s"] * len(Message.UNFINISHED))
     overrides = ", ".join(
         f"(SELECT l.{name} FROM {limits} l WHERE l.user_id = %s)" for name in OVERRIDES
     )
@@ -74,7 +74,7 @@ def standing(user: User, conv: Conversation | None = None) -> Standing:
         *[user.pk] * len(OVERRIDES),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_standing_sql(len(unfinished)), params)
+        cursor.execute(_standing_sql(), params)
         running, here, recent, *values = cursor.fetchone()
     override = None
     if any(value is not None for value in values):
@@ -85,7 +85,8 @@ def standing(user: User, conv: Conversation | None = None) -> Standing:
 def check_can_start_reply(user: User, counted: Standing | None = None) -> None:
     """Raise ApiError(429) when the user may not start another reply now; `counted`: their
     standing, if the caller has read it. Sync."""
-    counted = counted or standing(user)
+    if counted is None:
+        counted = standing(user)
     override = counted.override
     # Only an empty override takes the default: zero is a limit (this user may not send).
     concurrent = _override_or(
