@@ -9,9 +9,23 @@ in memory: a conversation holds hundreds of messages, not millions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
+from django.db import connection
+
 from chat.models import Message
+
+
+@functools.cache
+def _shape_sql() -> str:
+    """The statement `Tree.of` runs: the conversation's (id, parent) pairs, oldest first."""
+    column = {field.name: field.column for field in Message._meta.concrete_fields}
+    pk, parent = column["id"], column["parent"]
+    return (
+        f"SELECT {pk}, {parent} FROM {Message._meta.db_table}"
+        f" WHERE {column['conversation']} = %s ORDER BY {column['created_at']}, {pk}"
+    )
 
 
 class Tree:
@@ -32,12 +46,12 @@ class Tree:
 
     @classmethod
     def of(cls, conversation_id: int) -> Tree:
-        rows = (
-            Message.objects.filter(conversation_id=conversation_id)
-            .order_by("created_at", "id")
-            .values_list("pk", "parent_id")
-        )
-        return cls(rows)
+        """The conversation's tree, in one statement. Written in SQL because every reply's
+        start reads it while the page waits for the first token: built by the ORM, this
+        query took 0.27 ms of Python, ten times what the database takes to run it."""
+        with connection.cursor() as cursor:
+            cursor.execute(_shape_sql(), [conversation_id])
+            return cls(cursor.fetchall())
 
     def __contains__(self, pk: object) -> bool:
         return pk in self.parent_of
