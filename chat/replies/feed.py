@@ -39,8 +39,9 @@ def local_feed(reply_id: int) -> Feed | None:
 
 
 class Feed:
-    def __init__(self, reply_id: int) -> None:
+    def __init__(self, reply_id: int, owner_id: int | None = None) -> None:
         self.reply_id = reply_id
+        self.owner_id = owner_id  # the user whose reply it is, when known (None: not known)
         self.parts: list[str] = []  # parts[n] is the text of sequence number n + 1
         self.reasoning: list[str] = []
         self.sealed = False  # no more text will come

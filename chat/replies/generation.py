@@ -75,6 +75,14 @@ def spawn(reply: Message, channel: str, prepared: Prepared | None = None) -> Non
     detach(start_generation(generation.run()), generation.feed.abandon)
 
 
+def _owner(reply: Message) -> int | None:
+    """Whose reply it is, if the conversation it was made with is at hand (never a query: this
+    runs on the event loop)."""
+    if not Message.conversation.is_cached(reply):
+        return None
+    return reply.conversation.owner_id
+
+
 class Generation:
     def __init__(self, reply: Message, channel: str, prepared: Prepared | None = None) -> None:
         self.reply: Message | None = reply  # until the upstream request is made
@@ -82,7 +90,7 @@ class Generation:
         self.reply_id = reply_id = reply.pk
         self.channel = channel
         self.layer = get_channel_layer()
-        self.feed = Feed(reply_id).open()
+        self.feed = Feed(reply_id, _owner(reply)).open()
         self.usage = Usage()
         self.finish = Finish("stop", "")
         self.first_token_ms: int | None = None

@@ -13,9 +13,12 @@ from django.contrib.auth.models import User
 from django.test import override_settings
 
 from chat.models import Conversation, Message
+from chat.replies import store
+from chat.replies.feed import Feed
+from chat.replies.generation import Generation
 from chat.server.eventstream import ReplyEventStreams
 from tests.support.clients import login_session
-from tests.support.rows import finished_exchange
+from tests.support.rows import finished_exchange, streaming_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +57,8 @@ def get(pk: int, **headers: str) -> dict[str, Any]:
     }
 
 
-def call(scope: dict[str, Any]) -> tuple[Site, list[dict[str, Any]]]:
+def call(scope: dict[str, Any], on_body: Any = None) -> tuple[Site, list[dict[str, Any]]]:
+    """Run the middleware on `scope`; `on_body(message)` sees each body message sent."""
     site = Site()
     sent: list[dict[str, Any]] = []
     received: list[bool] = []
@@ -68,6 +72,8 @@ def call(scope: dict[str, Any]) -> tuple[Site, list[dict[str, Any]]]:
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
+        if on_body is not None and message["type"] == "http.response.body":
+            on_body(message)
 
     asyncio.run(asyncio.wait_for(ReplyEventStreams(site)(scope, receive, send), 10))
     return site, sent
@@ -133,3 +139,47 @@ def test_with_these_settings_the_stream_goes_to_django(changed: dict[str, object
     with override_settings(**changed):
         site, _sent = call(get(reply.pk, cookie=f"sessionid={login_session(owner)}"))
     assert site.reached == [f"/api/replies/{reply.pk}/events"]
+
+
+def test_a_reply_written_here_streams_to_its_owner_and_to_nobody_else() -> None:
+    """While its generation runs in this process, the reply's feed says whose it is: the
+    owner's stream follows the feed, and anyone else's request goes on to Django's view (404),
+    as for a reply that is not theirs."""
+    owner, other = User.objects.create_user("dora"), User.objects.create_user("eve")
+    conv = Conversation.objects.create(owner=owner, model="demo:echo", title="t")
+    reply = streaming_reply(conv)
+    feed = Feed(reply.pk, owner.pk).open()
+    feed.append("你好")
+    try:
+        site, _sent = call(get(reply.pk, cookie=f"sessionid={login_session(other)}"))
+        assert site.reached == [f"/api/replies/{reply.pk}/events"]
+
+        def end_after_the_text(message: dict[str, Any]) -> None:
+            if "你好".encode() in message["body"] and not feed.closed:
+                Message.objects.filter(pk=reply.pk).update(status="complete", content="你好")
+                feed.close(store.end_message(Message.objects.get(pk=reply.pk)))
+
+        site, sent = call(
+            get(reply.pk, cookie=f"sessionid={login_session(owner)}"), end_after_the_text
+        )
+    finally:
+        feed.abandon()
+    assert site.reached == []
+    assert sent[0]["status"] == 200
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    assert b"event: snapshot" in body and b"event: end" in body
+
+
+def test_a_generation_knows_its_owner_only_from_a_conversation_at_hand() -> None:
+    """The feed's owner comes from the conversation the reply was made with; a reply loaded
+    without it leaves the owner unknown (streams then read the row) rather than reading the
+    conversation on the event loop."""
+    owner = User.objects.create_user("dora")
+    conv = Conversation.objects.create(owner=owner, model="demo:echo", title="t")
+    reply = streaming_reply(conv)  # made with its conversation, as a send makes it
+    for made, expected in ((reply, owner.pk), (Message.objects.get(pk=reply.pk), None)):
+        generation = Generation(made, "channel")
+        try:
+            assert generation.feed.owner_id == expected
+        finally:
+            generation.feed.abandon()
