@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from chat import user_events
+from chat import rows, user_events
 from chat.context import Fitted, fit, part
 from chat.models import Conversation, Message, ModerationFlag, UsageRecord
 from chat.moderation import Verdict
@@ -325,8 +325,14 @@ def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
         output_tokens=outcome.output_tokens,
         duration_ms=outcome.duration_ms,
     )
-    reply = Message.objects.select_related("conversation").get(pk=reply_id)
-    conv = reply.conversation
+    # The saved reply and its conversation, each read without a query built each time
+    # (chat/rows.py); the conversation set on the reply, for its title (chat/replies/titles.py).
+    reply, conv = rows.get(Message, reply_id), None
+    if reply is not None:
+        conv = rows.get(Conversation, reply.conversation_id)
+    if reply is None or conv is None:  # not while this transaction holds the reply's row
+        raise Message.DoesNotExist(f"reply {reply_id} is gone")
+    reply.conversation = conv
     conv.updated_at = timezone.now()
     Conversation.objects.filter(pk=conv.pk).update(updated_at=conv.updated_at)
     user_events.emit(

@@ -1,0 +1,61 @@
+"""One model row read by its primary key, without the ORM building a query each time.
+
+Built by the ORM, a query is compiled anew on every call: for a row read by its primary key
+that was 0.18 to 0.45 ms of Python on this project's machine, where the database takes about
+0.02 ms. The reads every reply makes on its way to the first token (the session's user, the
+conversation) and at its save (the reply) use `get`: the statement and the converters that
+turn its columns into the fields' values are made once per model and kept, and each call
+runs them and builds the instance as the ORM's own iterator does (`Model.from_db`). What it
+reads is what `Model.objects.filter(pk=..., **equal).first()` would, for one database.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+@functools.cache
+def _plan(model: type[Model], equal: tuple[str, ...]) -> tuple[str, list[str], list[Any]]:
+    """The statement, the fields' attribute names in its column order, and per column the
+    (converters, column) pair the ORM would apply, or None."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = list(meta.concrete_fields)
+    column = {name: str(f.column) for f in fields for name in (f.name, f.attname)}
+    table = quote(meta.db_table)
+    columns = ", ".join(f"{table}.{quote(str(f.column))}" for f in fields)
+    conditions = [f"{quote(column[name])} = %s" for name in (str(meta.pk.name), *equal)]
+    sql = f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"
+    converters: list[Any] = []
+    for field in fields:
+        col = field.get_col(meta.db_table)
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        converters.append((found, col) if found else None)
+    return sql, [f.attname for f in fields], converters
+
+
+def get(model: type[M], pk: Any, **equal: Any) -> M | None:
+    """The row of `model` with primary key `pk` whose fields (by attribute name, e.g.
+    `owner_id`) also equal `equal`, as an instance; None if there is none. Sync."""
+    sql, names, converters = _plan(model, tuple(equal))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk, *equal.values()])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for position, found in enumerate(converters):
+        if found is not None:
+            functions, column = found
+            for convert in functions:
+                values[position] = convert(values[position], column, connection)
+    return model.from_db(DEFAULT_DB_ALIAS, names, values)
