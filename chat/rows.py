@@ -20,11 +20,13 @@ from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
 
+# A backend's or a field's converter: (value, column, connection) -> the field's value.
 Converter = Callable[[Any, Any, Any], Any]
+Converters = list[tuple[list[Converter], Any] | None]  # per column: its converters and column
 
 
 @functools.cache
-def _plan(model: type[Model], equal: tuple[str, ...]) -> tuple[str, list[str], list[Any]]:
+def _plan(model: type[Model], equal: tuple[str, ...]) -> tuple[str, list[str], Converters]:
     """The statement, the fields' attribute names in its column order, and per column the
     (converters, column) pair the ORM would apply, or None."""
     meta = model._meta
@@ -35,7 +37,7 @@ def _plan(model: type[Model], equal: tuple[str, ...]) -> tuple[str, list[str], l
     columns = ", ".join(f"{table}.{quote(str(f.column))}" for f in fields)
     conditions = [f"{quote(column[name])} = %s" for name in (str(meta.pk.name), *equal)]
     sql = f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"
-    converters: list[Any] = []
+    converters: Converters = []
     for field in fields:
         col = field.get_col(meta.db_table)
         found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
