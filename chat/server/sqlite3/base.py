@@ -16,6 +16,7 @@ holding one open) cannot hang the others for longer than that.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -50,20 +51,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raise
 
     def _commit(self) -> None:
-        try:
-            super()._commit()  # type: ignore[misc]
-        finally:
-            self._give_turn()
+        self._then_give_turn(super()._commit)  # type: ignore[misc]
 
     def _rollback(self) -> None:
-        try:
-            super()._rollback()  # type: ignore[misc]
-        finally:
-            self._give_turn()
+        self._then_give_turn(super()._rollback)  # type: ignore[misc]
 
     def _close(self) -> None:
+        self._then_give_turn(super()._close)  # type: ignore[misc]
+
+    def _then_give_turn(self, end: Callable[[], None]) -> None:
+        """Run Django's `end` of the transaction or connection, then give the turn back."""
         try:
-            super()._close()  # type: ignore[misc]
+            end()
         finally:
             self._give_turn()
 
