@@ -22,13 +22,14 @@ M = TypeVar("M", bound=Model)
 
 # A backend's or a field's converter: (value, column, connection) -> the field's value.
 Converter = Callable[[Any, Any, Any], Any]
-Converters = list[tuple[list[Converter], Any] | None]  # per column: its converters and column
+# The columns that have converters: (position, its converters, the column).
+Converters = list[tuple[int, list[Converter], Any]]
 
 
 @functools.cache
 def _plan(model: type[Model], equal: tuple[str, ...]) -> tuple[str, list[str], Converters]:
-    """The statement, the fields' attribute names in its column order, and per column the
-    (converters, column) pair the ORM would apply, or None."""
+    """The statement, the fields' attribute names in its column order, and the converters
+    the ORM would apply to its columns."""
     meta = model._meta
     quote = connection.ops.quote_name
     fields = list(meta.concrete_fields)
@@ -38,10 +39,11 @@ def _plan(model: type[Model], equal: tuple[str, ...]) -> tuple[str, list[str], C
     conditions = [f"{quote(column[name])} = %s" for name in (str(meta.pk.name), *equal)]
     sql = f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"
     converters: Converters = []
-    for field in fields:
+    for position, field in enumerate(fields):
         col = field.get_col(meta.db_table)
         found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        converters.append((found, col) if found else None)
+        if found:
+            converters.append((position, found, col))
     return sql, [f.attname for f in fields], converters
 
 
@@ -55,9 +57,7 @@ def get(model: type[M], pk: Any, **equal: Any) -> M | None:
     if row is None:
         return None
     values = list(row)
-    for position, found in enumerate(converters):
-        if found is not None:
-            functions, column = found
-            for convert in functions:
-                values[position] = convert(values[position], column, connection)
+    for position, functions, column in converters:
+        for convert in functions:
+            values[position] = convert(values[position], column, connection)
     return model.from_db(DEFAULT_DB_ALIAS, names, values)

@@ -327,9 +327,8 @@ def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
     )
     # The saved reply and its conversation, each read without a query built each time
     # (chat/rows.py); the conversation set on the reply, for its title (chat/replies/titles.py).
-    reply, conv = rows.get(Message, reply_id), None
-    if reply is not None:
-        conv = rows.get(Conversation, reply.conversation_id)
+    reply = rows.get(Message, reply_id)
+    conv = rows.get(Conversation, reply.conversation_id) if reply is not None else None
     if reply is None or conv is None:  # not while this transaction holds the reply's row
         raise Message.DoesNotExist(f"reply {reply_id} is gone")
     reply.conversation = conv
