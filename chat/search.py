@@ -4,11 +4,11 @@ Matching is by substring, any case, so that Chinese (which has no spaces for a w
 to use; PostgreSQL's full-text parser keeps a whole run of CJK as one word) is found like
 any other text.
 - PostgreSQL: `ILIKE` served by trigram GIN indexes (pg_trgm; migration 0007).
-- SQLite: an FTS5 table with the trigram tokenizer, kept in step with chat_message by
-  triggers (`ensure_sqlite_index`, run after every migrate, since SQLite's table rebuilds in
-  later migrations drop triggers). The trigram tokenizer needs three characters: shorter
-  queries (a two-character Chinese word) scan with `LIKE`, as does every query on an SQLite
-  built without FTS5.
+- SQLite: an FTS5 table with the trigram tokenizer over finished messages, kept in step with
+  chat_message by triggers (`ensure_sqlite_index`, run after every migrate, since SQLite's
+  table rebuilds in later migrations drop triggers). The trigram tokenizer needs three
+  characters: shorter queries (a two-character Chinese word) scan with `LIKE`, as does every
+  query on an SQLite built without FTS5.
 Results: on the first page the matching titles, then matching messages newest first, a page
 at a time (`next` is the id to continue below).
 """
@@ -30,38 +30,62 @@ TITLE_RESULTS = 10
 MAX_QUERY = 200
 FTS_TABLE = "chat_message_fts"
 
-_SQLITE_FTS = [
+# Only a finished message's text is indexed: a reply's partial text is saved every checkpoint
+# while it streams, and indexing each of those saves would tokenize the whole text again each
+# time. An unfinished reply is the user's newest message, which the search reads directly
+# (`_SQLITE_RECENT`) whatever the index holds.
+_INDEXED = "status NOT IN ('pending', 'streaming')"
+_SQLITE_TABLE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    "content, content='chat_message', content_rowid='id', tokenize='trigram')",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON chat_message BEGIN "
-    f"INSERT INTO {FTS_TABLE}(rowid, content) VALUES (new.id, new.content); END",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON chat_message BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, content) "
-    "VALUES ('delete', old.id, old.content); END",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF content ON chat_message "
-    f"BEGIN INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, content) "
-    "VALUES ('delete', old.id, old.content); "
-    f"INSERT INTO {FTS_TABLE}(rowid, content) VALUES (new.id, new.content); END",
-]
+    "content, content='chat_message', content_rowid='id', tokenize='trigram')"
+)
+# As SQLite keeps them in sqlite_master, so that an earlier version's trigger is told apart.
+_SQLITE_TRIGGERS = {
+    f"{FTS_TABLE}_ai": f"CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON chat_message"
+    f" WHEN new.{_INDEXED} BEGIN"
+    f" INSERT INTO {FTS_TABLE}(rowid, content) VALUES (new.id, new.content); END",
+    f"{FTS_TABLE}_ad": f"CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON chat_message"
+    f" WHEN old.{_INDEXED} BEGIN"
+    f" INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, content)"
+    " VALUES ('delete', old.id, old.content); END",
+    f"{FTS_TABLE}_au": f"CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE OF content, status"
+    " ON chat_message BEGIN"
+    f" INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, content)"
+    f" SELECT 'delete', old.id, old.content WHERE old.{_INDEXED};"
+    f" INSERT INTO {FTS_TABLE}(rowid, content) SELECT new.id, new.content"
+    f" WHERE new.{_INDEXED}; END",
+}
 
 
 def ensure_sqlite_index(conn: BaseDatabaseWrapper) -> bool:
-    """Create the FTS5 table and its triggers where missing, and fill the table when any of
-    them was missing (a new database, or a table rebuilt by a migration). False where this
-    SQLite has no FTS5 or no trigram tokenizer: search then scans."""
+    """Create the FTS5 table and its triggers where missing (or of an earlier version), and
+    fill the table when any of them was new (a new database, a table rebuilt by a migration,
+    an upgrade). False where this SQLite has no FTS5 or no trigram tokenizer: search then
+    scans."""
     if conn.vendor != "sqlite":
         return False
-    names = [FTS_TABLE, f"{FTS_TABLE}_ai", f"{FTS_TABLE}_ad", f"{FTS_TABLE}_au"]
+    names = [FTS_TABLE, *_SQLITE_TRIGGERS]
     with conn.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name IN (%s, %s, %s, %s)", names)
-        present = cursor.fetchone()[0]
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE name IN (%s, %s, %s, %s)", names)
+        present = dict(cursor.fetchall())
         try:
-            for statement in _SQLITE_FTS:
-                cursor.execute(statement)
+            cursor.execute(_SQLITE_TABLE)
+            for name, sql in _SQLITE_TRIGGERS.items():
+                if present.get(name) != sql:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                    cursor.execute(sql)
         except Exception:  # no FTS5 in this SQLite, or a version without `trigram`
             return False
-        if present < len(names):  # the table or a trigger was new
+        if FTS_TABLE not in present or any(
+            present.get(name) != sql for name, sql in _SQLITE_TRIGGERS.items()
+        ):
+            # The table's index out of step with its rows: made again from every row, then
+            # without the unfinished ones.
             cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+            cursor.execute(
+                f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, content)"
+                f" SELECT 'delete', id, content FROM chat_message WHERE NOT ({_INDEXED})"
+            )
     return True
 
 
@@ -127,7 +151,9 @@ def _message_ids(user_id: int, query: str, before: int | None, limit: int) -> li
         if len(found) == limit:
             return found
         phrase = '"' + query.replace('"', '""') + '"'
-        return _fetch(_SQLITE_FTS_MATCH, [phrase, user_id, below, limit])
+        # The index holds finished messages; an unfinished reply, among the newest, is found.
+        indexed = _fetch(_SQLITE_FTS_MATCH, [phrase, user_id, below, limit])
+        return sorted({*found, *indexed}, reverse=True)[:limit]
     return _fetch(_SQLITE_SCAN, [user_id, below, pattern, limit])
 
 
