@@ -259,17 +259,15 @@ def save_progress(grown: list[Progress], quiet: list[int]) -> set[int]:
 
 def checkpoint(reply_id: int, content: str, reasoning: str, seq: int) -> bool:
     """Save the partial text; False when the reply was ended meanwhile."""
-    return bool(
-        Message.objects.unfinished()
-        .filter(pk=reply_id)
-        .update(
-            content=storable(content),
-            reasoning=storable(reasoning),
-            seq=seq,
-            heartbeat_at=timezone.now(),
-            updated_at=timezone.now(),
-        )
-    )
+    now = timezone.now()
+    changes = {
+        "content": storable(content),
+        "reasoning": storable(reasoning),
+        "seq": seq,
+        "heartbeat_at": now,
+        "updated_at": now,
+    }
+    return bool(rows.update(Message, changes, pk=reply_id, status=Message.UNFINISHED))
 
 
 @dataclass
@@ -294,46 +292,43 @@ class Outcome:
 def finish(reply_id: int, outcome: Outcome, seq: int) -> Message | None:
     """Save the final reply (text rendered once), its ledger row and the user's events, all
     or nothing; None if something else ended it first."""
-    content = storable(outcome.content)
-    updated = (
-        Message.objects.unfinished()
-        .filter(pk=reply_id)
-        .update(
-            status=outcome.status,
-            content=content,
-            reasoning=storable(outcome.reasoning),
-            html=outcome.html,
-            error=storable(outcome.error),
-            error_kind=outcome.error_kind,
-            input_tokens=outcome.input_tokens,
-            output_tokens=outcome.output_tokens,
-            finish_reason=outcome.finish_reason,
-            upstream_finish_reason=outcome.upstream_finish_reason,
-            first_token_ms=outcome.first_token_ms,
-            duration_ms=outcome.duration_ms,
-            seq=seq,
-            worker_channel="",
-            heartbeat_at=None,
-            updated_at=timezone.now(),
-        )
-    )
-    if not updated:
+    # Each statement made once (chat/rows.py), not built by the ORM at every save.
+    saved = {
+        "status": outcome.status,
+        "content": storable(outcome.content),
+        "reasoning": storable(outcome.reasoning),
+        "html": outcome.html,
+        "error": storable(outcome.error),
+        "error_kind": outcome.error_kind,
+        "input_tokens": outcome.input_tokens,
+        "output_tokens": outcome.output_tokens,
+        "finish_reason": outcome.finish_reason,
+        "upstream_finish_reason": outcome.upstream_finish_reason,
+        "first_token_ms": outcome.first_token_ms,
+        "duration_ms": outcome.duration_ms,
+        "seq": seq,
+        "worker_channel": "",
+        "heartbeat_at": None,
+        "updated_at": timezone.now(),
+    }
+    if not rows.update(Message, saved, pk=reply_id, status=Message.UNFINISHED):
         return None
-    UsageRecord.objects.filter(reply_id=reply_id).update(
-        outcome=outcome.status,
-        input_tokens=outcome.input_tokens,
-        output_tokens=outcome.output_tokens,
-        duration_ms=outcome.duration_ms,
-    )
-    # The saved reply and its conversation, each read without a query built each time
-    # (chat/rows.py); the conversation set on the reply, for its title (chat/replies/titles.py).
+    ledger = {
+        "outcome": outcome.status,
+        "input_tokens": outcome.input_tokens,
+        "output_tokens": outcome.output_tokens,
+        "duration_ms": outcome.duration_ms,
+    }
+    rows.update(UsageRecord, ledger, reply_id=reply_id)
+    # The saved reply and its conversation, each read the same way; the conversation set on
+    # the reply, for its title (chat/replies/titles.py).
     reply = rows.get(Message, reply_id)
     conv = rows.get(Conversation, reply.conversation_id) if reply is not None else None
     if reply is None or conv is None:  # not while this transaction holds the reply's row
         raise Message.DoesNotExist(f"reply {reply_id} is gone")
     reply.conversation = conv
     conv.updated_at = timezone.now()
-    Conversation.objects.filter(pk=conv.pk).update(updated_at=conv.updated_at)
+    rows.update(Conversation, {"updated_at": conv.updated_at}, pk=conv.pk)
     user_events.emit(
         conv.owner_id, user_events.message_event(reply), user_events.conversation_event(conv)
     )
