@@ -80,14 +80,8 @@ class OldestFirst(Executor):
                 if not self._queue:
                     return
                 *_, future, call = heapq.heappop(self._queue)
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = call()
-            except BaseException as exc:  # handed to the awaiting request, as an executor does
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
+            if future.set_running_or_notify_cancel():
+                _run(future, call)
             del future, call  # nothing of the call is kept while the thread waits
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -99,6 +93,15 @@ class OldestFirst(Executor):
             self._ready.notify()
         if wait and self._thread is not None:
             self._thread.join()
+
+
+def _run(future: Future[Any], call: Callable[[], Any]) -> None:
+    try:
+        result = call()
+    except BaseException as exc:  # handed to the awaiting request, as an executor does
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
 
 class RequestThreads:
