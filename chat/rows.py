@@ -32,16 +32,25 @@ Converters = list[tuple[int, list[Converter], Any]]
 
 
 @functools.cache
+def _by_name(model: type[Model]) -> dict[str, Any]:
+    """The model's concrete fields by name, by attribute name (`owner_id`) and `pk`."""
+    meta = model._meta
+    fields: dict[str, Any] = {n: f for f in meta.concrete_fields for n in (f.name, f.attname)}
+    fields["pk"] = meta.pk
+    return fields
+
+
+@functools.cache
 def _plan(model: type[Model], equal: tuple[str, ...]) -> tuple[str, list[str], Converters]:
     """The statement, the fields' attribute names in its column order, and the converters
     the ORM would apply to its columns."""
     meta = model._meta
     quote = connection.ops.quote_name
     fields = list(meta.concrete_fields)
-    column = {name: str(f.column) for f in fields for name in (f.name, f.attname)}
+    by_name = _by_name(model)
     table = quote(meta.db_table)
     columns = ", ".join(f"{table}.{quote(str(f.column))}" for f in fields)
-    conditions = [f"{quote(column[name])} = %s" for name in (str(meta.pk.name), *equal)]
+    conditions = [f"{quote(str(by_name[name].column))} = %s" for name in ("pk", *equal)]
     sql = f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"
     converters: Converters = []
     for position, field in enumerate(fields):
@@ -80,8 +89,7 @@ def _update_plan(
     condition's count is how many values it takes (0: one value, compared for equality)."""
     meta = model._meta
     quote = connection.ops.quote_name
-    fields = {name: f for f in meta.concrete_fields for name in (f.name, f.attname)}
-    fields["pk"] = meta.pk
+    fields = _by_name(model)
     setting = [fields[name] for name in changed]
     tested = [fields[name] for name, _ in where]
     conditions = [

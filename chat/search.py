@@ -68,17 +68,15 @@ def ensure_sqlite_index(conn: BaseDatabaseWrapper) -> bool:
     with conn.cursor() as cursor:
         cursor.execute("SELECT name, sql FROM sqlite_master WHERE name IN (%s, %s, %s, %s)", names)
         present = dict(cursor.fetchall())
+        made = [name for name, sql in _SQLITE_TRIGGERS.items() if present.get(name) != sql]
         try:
             cursor.execute(_SQLITE_TABLE)
-            for name, sql in _SQLITE_TRIGGERS.items():
-                if present.get(name) != sql:
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-                    cursor.execute(sql)
+            for name in made:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                cursor.execute(_SQLITE_TRIGGERS[name])
         except Exception:  # no FTS5 in this SQLite, or a version without `trigram`
             return False
-        if FTS_TABLE not in present or any(
-            present.get(name) != sql for name, sql in _SQLITE_TRIGGERS.items()
-        ):
+        if FTS_TABLE not in present or made:
             # The table's index out of step with its rows: made again from every row, then
             # without the unfinished ones.
             cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
