@@ -115,3 +115,17 @@ def test_an_index_made_by_the_earlier_triggers_is_replaced(
     assert_index_sound()
     results = api.get("/api/search?q=story").json()["results"]
     assert [r["message"] for r in results] == [reply.pk, done.pk]
+
+
+def test_another_users_streaming_reply_is_not_found(
+    api: JsonApi, conversation: Conversation, other_conversation: Conversation
+) -> None:
+    theirs = streaming_reply(other_conversation, "their secret narwhal")
+    mine = add_message(conversation, role="assistant", content="my narwhal")
+
+    results = api.get("/api/search?q=narwhal").json()["results"]
+
+    assert [r["message"] for r in results] == [mine.pk]
+    finish(theirs, "their secret narwhal, finished")
+    results = api.get("/api/search?q=narwhal").json()["results"]
+    assert [r["message"] for r in results] == [mine.pk]
