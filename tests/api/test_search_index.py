@@ -129,3 +129,19 @@ def test_another_users_streaming_reply_is_not_found(
     finish(theirs, "their secret narwhal, finished")
     results = api.get("/api/search?q=narwhal").json()["results"]
     assert [r["message"] for r in results] == [mine.pk]
+
+
+def test_a_reply_whose_process_died_is_indexed_when_the_sweeper_ends_it(
+    conversation: Conversation,
+) -> None:
+    reply = streaming_reply(conversation, "")
+    assert store.checkpoint(reply.pk, "the last checkpoint about a dugong", "", 3)
+    assert indexed("dugong") == []
+
+    # What the sweeper does with a reply whose generation is gone (chat/replies/sweeper.py).
+    unfinished = store.unfinished_reply(reply.pk)
+    assert unfinished is not None
+    store.end_unfinished(unfinished, Message.Status.INTERRUPTED, "interrupted")
+
+    assert indexed("dugong") == [reply.pk]
+    assert_index_sound()
