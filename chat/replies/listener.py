@@ -268,7 +268,8 @@ class Listener:
     async def _check_database(self) -> bytes | None:
         reply = await in_request_thread(store.load_reply)(self.reply.pk)
         if reply is None:
-            return sse.frame("end", store.DELETED_END, self.position.last or 0)
+            # After the last piece sent, as the generation's own end would be.
+            return sse.frame("end", store.DELETED_END, end_id(1, self.position.last))
         if reply.is_finished:
             return self._end(store.end_message(reply))
         self.reply = reply  # its generation may have moved (a retry of the stop, a new channel)
