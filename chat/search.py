@@ -3,7 +3,8 @@
 Matching is by substring, any case, so that Chinese (which has no spaces for a word splitter
 to use; PostgreSQL's full-text parser keeps a whole run of CJK as one word) is found like
 any other text.
-- PostgreSQL: `ILIKE` served by trigram GIN indexes (pg_trgm; migration 0007).
+- PostgreSQL: `ILIKE` served by trigram GIN indexes (pg_trgm; migrations 0007 and 0013),
+  the one of message text over finished messages only.
 - SQLite: an FTS5 table with the trigram tokenizer over finished messages, kept in step with
   chat_message by triggers (`ensure_sqlite_index`, run after every migrate, since SQLite's
   table rebuilds in later migrations drop triggers). The trigram tokenizer needs three
@@ -30,10 +31,12 @@ TITLE_RESULTS = 10
 MAX_QUERY = 200
 FTS_TABLE = "chat_message_fts"
 
-# Only a finished message's text is indexed: a reply's partial text is saved every checkpoint
-# while it streams, and indexing each of those saves would tokenize the whole text again each
-# time. An unfinished reply is the user's newest message, which the search reads directly
-# (`_SQLITE_RECENT`) whatever the index holds.
+# Only a finished message's text is indexed, on both databases: a reply's partial text is
+# saved every checkpoint while it streams, and indexing each of those saves would tokenize the
+# whole text again each time. An unfinished reply is among the user's newest messages, which
+# the search reads directly (`_PG_RECENT`, `_SQLITE_RECENT`) whatever the index holds. (The
+# same condition as migration 0013's index, which PostgreSQL uses only for a query that
+# states it.)
 _INDEXED = "status NOT IN ('pending', 'streaming')"
 _SQLITE_TABLE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
@@ -102,8 +105,9 @@ def _like(query: str) -> str:
 # index alone (msg_thread holds conversation and id), and only those rows are read and
 # filtered: a common word fills a page there at once, where the trigram index would hand back
 # half the table. If that gives less than a page, the word is rarer: the trigram index finds
-# its rows in the whole table, and the owner filters them. A query under three characters has
-# no trigram, and scans the user's messages instead. (Measured in bench/search.py.)
+# its rows (finished ones) in the whole table, the owner filters them, and they are merged
+# with the first step's. A query under three characters has no trigram, and scans the user's
+# messages instead. (Measured in bench/search.py.)
 RECENT = 500
 _USERS_MESSAGES = (
     "m.conversation_id = ANY(ARRAY(SELECT id FROM chat_conversation WHERE owner_id = %s))"
@@ -116,7 +120,7 @@ _PG_RECENT = (
 )
 _PG_RARE = (
     "WITH hits AS MATERIALIZED (SELECT id, conversation_id FROM chat_message"
-    " WHERE content ILIKE %s AND id < %s)"
+    f" WHERE content ILIKE %s AND id < %s AND {_INDEXED})"
     " SELECT h.id FROM hits h JOIN chat_conversation c ON c.id = h.conversation_id"
     " WHERE c.owner_id = %s ORDER BY h.id DESC LIMIT %s"
 )
@@ -132,6 +136,12 @@ def _fetch(sql: str, params: list[Any]) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _merged(recent: list[int], indexed: list[int], limit: int) -> list[int]:
+    """The newest of both: the index holds finished messages, and an unfinished reply is among
+    the newest, which `recent` read directly."""
+    return sorted({*recent, *indexed}, reverse=True)[:limit]
+
+
 def _message_ids(user_id: int, query: str, before: int | None, limit: int) -> list[int]:
     below = before if before is not None else 2**62
     pattern = _like(query)
@@ -140,7 +150,7 @@ def _message_ids(user_id: int, query: str, before: int | None, limit: int) -> li
         if len(found) == limit:
             return found
         if len(query) >= 3:
-            return _fetch(_PG_RARE, [pattern, below, user_id, limit])
+            return _merged(found, _fetch(_PG_RARE, [pattern, below, user_id, limit]), limit)
         return _fetch(_PG_SHORT, [user_id, below, pattern, limit])
     if len(query) >= 3 and _has_fts():
         # As on PostgreSQL, a common word is found among the newest messages first (FTS5
@@ -150,8 +160,7 @@ def _message_ids(user_id: int, query: str, before: int | None, limit: int) -> li
             return found
         phrase = '"' + query.replace('"', '""') + '"'
         # The index holds finished messages; an unfinished reply, among the newest, is found.
-        indexed = _fetch(_SQLITE_FTS_MATCH, [phrase, user_id, below, limit])
-        return sorted({*found, *indexed}, reverse=True)[:limit]
+        return _merged(found, _fetch(_SQLITE_FTS_MATCH, [phrase, user_id, below, limit]), limit)
     return _fetch(_SQLITE_SCAN, [user_id, below, pattern, limit])
 
 
