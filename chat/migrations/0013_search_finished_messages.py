@@ -5,30 +5,42 @@ time (about 0.45 ms of its CPU per checkpoint, measured in bench/); an unfinishe
 among the user's newest messages, which the search reads directly.
 
 Built CONCURRENTLY (hence not atomic), so that writes go on while a large table is indexed;
-the old index is dropped once the new one is ready."""
+the old index is dropped once the new one is ready. A build that failed (cancelled, say)
+leaves an invalid index behind, which `IF NOT EXISTS` would take for done: it is dropped and
+built again."""
 
 from django.db import migrations
 
 FINISHED = "status NOT IN ('pending', 'streaming')"
 
 
+def build(schema_editor, name, condition):
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE c.relname = %s",
+            [name],
+        )
+        row = cursor.fetchone()
+    if row is not None and row[0]:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+    schema_editor.execute(
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chat_message "
+        f"USING gin (content gin_trgm_ops){condition}"
+    )
+
+
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(
-        "CREATE INDEX CONCURRENTLY IF NOT EXISTS msg_content_trgm_finished ON chat_message "
-        f"USING gin (content gin_trgm_ops) WHERE {FINISHED}"
-    )
+    build(schema_editor, "msg_content_trgm_finished", f" WHERE {FINISHED}")
     schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS msg_content_trgm")
 
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(
-        "CREATE INDEX CONCURRENTLY IF NOT EXISTS msg_content_trgm ON chat_message "
-        "USING gin (content gin_trgm_ops)"
-    )
+    build(schema_editor, "msg_content_trgm", "")
     schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS msg_content_trgm_finished")
 
 

@@ -91,3 +91,31 @@ def test_an_upgraded_database_has_the_new_index_instead_of_the_old() -> None:
     executor.migrate(executor.loader.graph.leaf_nodes("chat"))
 
     assert list(message_indexes()) == ["msg_content_trgm_finished"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_index_left_invalid_by_a_failed_build_is_built_again() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate([("chat", "0012_error_kind_length")])
+    with connection.cursor() as cursor:
+        # What a cancelled CREATE INDEX CONCURRENTLY leaves: the index, marked invalid.
+        cursor.execute(
+            "CREATE INDEX msg_content_trgm_finished ON chat_message"
+            " USING gin (content gin_trgm_ops)"
+        )
+        cursor.execute(
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
+            "'msg_content_trgm_finished'::regclass"
+        )
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes("chat"))
+
+    assert list(message_indexes()) == ["msg_content_trgm_finished"]
+    assert CONDITION in message_indexes()["msg_content_trgm_finished"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = "
+            "'msg_content_trgm_finished'::regclass"
+        )
+        assert cursor.fetchone() == (True,)
