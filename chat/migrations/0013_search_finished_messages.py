@@ -1,8 +1,8 @@
 """Search on PostgreSQL: the trigram index of message text holds finished messages only, as
 SQLite's FTS5 table does (chat/search.py). A streaming reply's partial text is saved at every
 checkpoint, and the full index made PostgreSQL take the trigrams of its whole text again each
-time (about 0.45 ms of its CPU per checkpoint, measured in bench/); an unfinished reply is
-among the user's newest messages, which the search reads directly.
+time (about 0.29 ms more of its CPU per checkpoint of a few KB, BENCHMARKS.md); an unfinished
+reply is among the user's newest messages, which the search reads directly.
 
 Built CONCURRENTLY (hence not atomic), so that writes go on while a large table is indexed;
 the old index is dropped once the new one is ready. A build that failed (cancelled, say)
