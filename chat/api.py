@@ -6,6 +6,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -24,7 +25,7 @@ from chat.replies import store
 from chat.replies.generation import spawn
 from chat.replies.messages import new_worker_channel
 from chat.replies.start import Prepared, prepare_early
-from chat.replies.stopping import request_stop
+from chat.replies.stopping import request_stop, stop_deleted
 from chat.search import search as search_conversations
 from chat.server.process import in_request_thread
 from chat.server.process import state as process_state
@@ -153,18 +154,35 @@ def _start_conversation(
 
 
 @api("GET", "PATCH", "DELETE")
-def conversation(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
-    conv = get_conversation_for_user(user, pk)
+async def conversation(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
+    # Both run as the sync view they were (chat/apiutil.py: `sync_to_async`).
     if request.method == "DELETE":
-        # Its running replies stop (their generations find them gone); the ledger keeps them.
-        UsageRecord.objects.filter(conversation=conv, outcome__in=Message.UNFINISHED).update(
-            outcome=Message.Status.STOPPED
-        )
-        pk = conv.pk
-        with transaction.atomic():
-            conv.delete()
-            user_events.conversation_deleted(user.pk, pk)
+        running = await sync_to_async(_delete_conversation)(user, pk)
+        # Their generations are stopped now, wherever they run, not at their next checkpoint
+        # (which finds them gone too, should a stop be lost).
+        await stop_deleted(running)
         return HttpResponse(status=204)
+    return await sync_to_async(_read_or_change_conversation)(request, user, pk)
+
+
+def _delete_conversation(user: Any, pk: int) -> list[tuple[int, str]]:
+    """Delete the conversation; returns its replies that were running (id, generation's
+    channel). The ledger keeps them, as stopped."""
+    conv = get_conversation_for_user(user, pk)
+    running = list(
+        Message.objects.unfinished().filter(conversation=conv).values_list("pk", "worker_channel")
+    )
+    UsageRecord.objects.filter(conversation=conv, outcome__in=Message.UNFINISHED).update(
+        outcome=Message.Status.STOPPED
+    )
+    with transaction.atomic():
+        conv.delete()
+        user_events.conversation_deleted(user.pk, pk)
+    return running
+
+
+def _read_or_change_conversation(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
+    conv = get_conversation_for_user(user, pk)
     if request.method == "PATCH":
         data = json_body(request)
         _conversation_fields(data, conv)

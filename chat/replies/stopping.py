@@ -22,6 +22,17 @@ from chat.replies.sweeper import end_from_checkpoint
 from chat.server.process import in_request_thread
 
 
+async def stop_deleted(replies: list[tuple[int, str]]) -> None:
+    """Stop the generations of replies just deleted (with their conversation), given as (id,
+    generation's channel), without waiting for them: each ends as deleted once it finds its
+    reply gone, and its listeners with it."""
+    for reply_id, channel in replies:
+        if (feed := local_feed(reply_id)) is not None:
+            feed.request_stop()
+        elif channel:
+            await survive(get_channel_layer().send(channel, {"type": "reply.stop"}))
+
+
 async def request_stop(reply: Message, wait: float = 10.0) -> Message:
     """Ask the reply's generation to stop, wherever it runs, and wait for the reply to end.
     If no generation answers (its process died: its heartbeat is late, or no answer comes

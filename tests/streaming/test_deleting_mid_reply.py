@@ -19,14 +19,22 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def delete_while_watching(writer: SiteClient, reader: SiteClient) -> list[Event]:
+# Checkpoints (which also find a deleted reply gone) too far apart to stop it before it ends:
+# the deletion itself must stop it.
+NO_CHECKPOINT_IN_TIME = {"CHAT_CHECKPOINT_INTERVAL": "30", "CHAT_STALE_AFTER": "120"}
+
+
+def delete_while_watching(
+    writer: SiteClient, reader: SiteClient, deleter: SiteClient | None = None
+) -> list[Event]:
     reply, url = writer.ask("openai:oa-slow")  # 40 words, 0.1 s apart
     events: list[Event] = []
     watching = threading.Thread(target=lambda: events.extend(reader.events(url)))
     watching.start()
     wait_for(lambda: len(events) >= 3, 10, "the reply streaming")
     conversation = writer.conversation_of(reply["id"])
-    assert writer.http.delete(f"/api/conversations/{conversation}").status_code == 204
+    deleting = deleter or writer
+    assert deleting.http.delete(f"/api/conversations/{conversation}").status_code == 204
     watching.join(timeout=10)
     assert not watching.is_alive(), "the stream did not end"
     assert not Message.objects.filter(pk=reply["id"]).exists()
@@ -60,3 +68,29 @@ def test_a_listener_in_another_process_learns_of_the_deletion_at_once(
     finally:
         writer.close()
         reader.close()
+
+
+def test_deleting_stops_the_generation_at_once_not_at_its_next_checkpoint(
+    daphne_factory: type[Daphne], live_user: User, fake_upstream: FakeUpstream
+) -> None:
+    site = SiteClient(daphne_factory(env=NO_CHECKPOINT_IN_TIME).url, login_session(live_user))
+    try:
+        assert_ended_as_deleted(delete_while_watching(site, site), fake_upstream)
+    finally:
+        site.close()
+
+
+@pytest.mark.scaleout
+@pytest.mark.usefixtures("postgres_and_redis")
+def test_deleting_through_another_process_stops_the_generation_at_once(
+    daphne_factory: type[Daphne], live_user: User, fake_upstream: FakeUpstream
+) -> None:
+    session = login_session(live_user)
+    writer = SiteClient(daphne_factory(env=NO_CHECKPOINT_IN_TIME).url, session)
+    other = SiteClient(daphne_factory(env=NO_CHECKPOINT_IN_TIME).url, session)
+    try:
+        events = delete_while_watching(writer, writer, deleter=other)
+        assert_ended_as_deleted(events, fake_upstream)
+    finally:
+        writer.close()
+        other.close()
