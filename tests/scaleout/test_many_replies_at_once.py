@@ -160,13 +160,13 @@ async def watch_from_the_other_process(
 def test_watchers_in_the_other_process_hear_every_end_when_the_layer_fails(
     postgres_and_redis: None, daphne_factory: type[Daphne], live_user: User
 ) -> None:
-    """A Redis pool of two connections that waits 50 ms for one: under a burst, channel-layer
+    """A Redis pool of two connections that waits 10 ms for one: under a burst, channel-layer
     calls fail (as they did when the pool refused connections past 100). Every watcher still
     gets the exact text and its end: lost joins are tried again, lost syncs asked again, and
     a lost end is read from the database."""
     env = {
         "CHAT_REDIS_CONNECTIONS": "2",
-        "CHAT_REDIS_POOL_TIMEOUT": "0.05",
+        "CHAT_REDIS_POOL_TIMEOUT": "0.01",
         "CHAT_MAX_CONCURRENT_REPLIES": "100",
         "CHAT_FIRST_BYTE_TIMEOUT": "30",
         "CHAT_IDLE_TIMEOUT": "30",
