@@ -16,10 +16,21 @@ from django.utils import timezone
 
 from chat.models import Message
 from chat.replies import checkpoints, store
-from chat.replies.feed import local_feed
+from chat.replies.feed import Feed, local_feed
 from chat.replies.messages import survive
 from chat.replies.sweeper import end_from_checkpoint
 from chat.server.process import in_request_thread
+
+
+async def _ask_to_stop(reply_id: int, channel: str) -> Feed | None:
+    """Ask the reply's generation to stop: through its feed if it runs in this process (the
+    feed is returned), else with a `reply.stop` to its channel (refused or lost: the caller
+    copes)."""
+    if (feed := local_feed(reply_id)) is not None:
+        feed.request_stop()
+    elif channel:
+        await survive(get_channel_layer().send(channel, {"type": "reply.stop"}))
+    return feed
 
 
 async def stop_deleted(replies: list[tuple[int, str]]) -> None:
@@ -27,10 +38,7 @@ async def stop_deleted(replies: list[tuple[int, str]]) -> None:
     generation's channel), without waiting for them: each ends as deleted once it finds its
     reply gone, and its listeners with it."""
     for reply_id, channel in replies:
-        if (feed := local_feed(reply_id)) is not None:
-            feed.request_stop()
-        elif channel:
-            await survive(get_channel_layer().send(channel, {"type": "reply.stop"}))
+        await _ask_to_stop(reply_id, channel)
 
 
 async def request_stop(reply: Message, wait: float = 10.0) -> Message:
@@ -40,14 +48,12 @@ async def request_stop(reply: Message, wait: float = 10.0) -> Message:
     if reply.is_finished:
         return reply
     deadline = time.monotonic() + wait
-    if (feed := local_feed(reply.pk)) is not None:  # its generation runs here: stop it directly
-        feed.request_stop()
-        await feed.wait_closed(wait)
+    if (feed := await _ask_to_stop(reply.pk, reply.worker_channel)) is not None:
+        await feed.wait_closed(wait)  # its generation runs here
         current = await in_request_thread(store.load_reply)(reply.pk)
         if current is None or current.is_finished:
             return current or reply
-    elif reply.worker_channel:  # refused or lost: ended from the database below
-        await survive(get_channel_layer().send(reply.worker_channel, {"type": "reply.stop"}))
+    # In another process (or none): its end is awaited below, or made from its checkpoint.
     while time.monotonic() < deadline:
         current = await in_request_thread(store.load_reply)(reply.pk)
         if current is None or current.is_finished:
