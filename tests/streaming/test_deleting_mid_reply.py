@@ -5,6 +5,8 @@ saying so, in the generating process and in another one."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth.models import User
@@ -55,19 +57,28 @@ def test_deleting_a_conversation_mid_reply_stops_it_and_ends_its_stream(
     assert_ended_as_deleted(delete_while_watching(site, site), fake_upstream)
 
 
+@contextmanager
+def two_processes(
+    daphne_factory: type[Daphne], user: User, env: dict[str, str] | None = None
+) -> Iterator[tuple[SiteClient, SiteClient]]:
+    """The user, signed in once, on two daphnes (the layer shared through Redis)."""
+    session = login_session(user)
+    first = SiteClient(daphne_factory(env=env).url, session)
+    second = SiteClient(daphne_factory(env=env).url, session)
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
+
+
 @pytest.mark.scaleout
 @pytest.mark.usefixtures("postgres_and_redis")
 def test_a_listener_in_another_process_learns_of_the_deletion_at_once(
     daphne_factory: type[Daphne], live_user: User, fake_upstream: FakeUpstream
 ) -> None:
-    session = login_session(live_user)
-    writer = SiteClient(daphne_factory().url, session)
-    reader = SiteClient(daphne_factory().url, session)
-    try:
+    with two_processes(daphne_factory, live_user) as (writer, reader):
         assert_ended_as_deleted(delete_while_watching(writer, reader), fake_upstream)
-    finally:
-        writer.close()
-        reader.close()
 
 
 def test_deleting_stops_the_generation_at_once_not_at_its_next_checkpoint(
@@ -85,12 +96,6 @@ def test_deleting_stops_the_generation_at_once_not_at_its_next_checkpoint(
 def test_deleting_through_another_process_stops_the_generation_at_once(
     daphne_factory: type[Daphne], live_user: User, fake_upstream: FakeUpstream
 ) -> None:
-    session = login_session(live_user)
-    writer = SiteClient(daphne_factory(env=NO_CHECKPOINT_IN_TIME).url, session)
-    other = SiteClient(daphne_factory(env=NO_CHECKPOINT_IN_TIME).url, session)
-    try:
+    with two_processes(daphne_factory, live_user, NO_CHECKPOINT_IN_TIME) as (writer, other):
         events = delete_while_watching(writer, writer, deleter=other)
         assert_ended_as_deleted(events, fake_upstream)
-    finally:
-        writer.close()
-        other.close()
