@@ -157,7 +157,7 @@ def plot(results: dict[str, Any], path: Path) -> bool:
     ax.set_ylabel("latency added by the relay (ms)")
     ax.set_title(
         "Added latency against concurrency, one daphne process"
-        + (" (dotted: the peers)" if peers else "")
+        + (" (dotted: the other relays)" if peers else "")
     )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)

@@ -25,7 +25,7 @@ from bench import idle, load, queries, repeat, report, site
 from bench.load import Site
 from bench.peers import PEERS
 from bench.peers.install import default_root, ensure
-from bench.peers.servers import Peer, start
+from bench.peers.servers import Peer, start, start_forwarder
 from bench.sweep import Lineup, quiet, sweep
 
 HERE = Path(__file__).resolve().parent
@@ -83,6 +83,8 @@ def _sweep_all(
             print(f"starting {name} ...", flush=True)
             peers.append(start(name, args.peers_dir, workdir, args.upstream_port))
             print(f"  {name} ready after {peers[-1].started_s:.1f} s", flush=True)
+        if args.forwarder:
+            peers.append(start_forwarder(workdir, args.upstream_port))
         daphne = site.start_daphne(env, s.port)
         s.daphne_pid = daphne.pid
         relays = [load.site_endpoint(s)]
@@ -192,6 +194,11 @@ def parse_args() -> argparse.Namespace:
         default="",
         help=f"measure peers too, in the same sweep: all, or some of {','.join(PEERS)} "
         "(installed into their own virtualenvs first if need be)",
+    )
+    parser.add_argument(
+        "--forwarder",
+        action="store_true",
+        help="measure a bare byte forwarder too (bench/forwarder.py): what any relay adds here",
     )
     parser.add_argument(
         "--peers-dir", type=Path, default=default_root(), help="where the peers' virtualenvs are"

@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -138,6 +139,17 @@ def start_openwebui(root: Path, workdir: Path, upstream_port: int) -> Peer:
         raise
     peer.headers = {"Authorization": f"Bearer {token}"}
     return _ready(peer, "/health", t0)
+
+
+def start_forwarder(workdir: Path, upstream_port: int) -> Peer:
+    """The bare byte forwarder (bench/forwarder.py): the floor under every relay."""
+    env = base_env(Path(sys.prefix), workdir)
+    port = free_port()
+    args = [sys.executable, "-m", "bench.forwarder", "--port", str(port)]
+    t0 = time.monotonic()
+    process = Process("forwarder", [*args, "--upstream", str(upstream_port)], env, SERVER_CPUS)
+    peer = Peer("forwarder", "-", port, "/v1/chat/completions", {}, process, model="bench")
+    return _ready(peer, "/v1/models", t0)
 
 
 STARTERS = {"litellm": start_litellm, "openwebui": start_openwebui}
