@@ -11,9 +11,9 @@ bench:  ## run the benchmark (see BENCHMARKS.md)
 	scripts/setup.sh bench
 	.venv/bin/python -m bench.run
 
-bench-peers:  ## the same with LiteLLM and Open WebUI side by side (installs them the first time)
+bench-peers:  ## the same with LiteLLM, Open WebUI and a bare forwarder side by side (installs the peers the first time)
 	scripts/setup.sh bench
-	.venv/bin/python -m bench.run --peers
+	.venv/bin/python -m bench.run --peers --forwarder
 
 lint:  ## ruff (lint and format) and mypy (types of chat/ and chatsite/)
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
