@@ -12,8 +12,9 @@ generation, swept, or deleted) has its generation stopped, through its feed: the
 knows feeds, not generations.
 
 Other processes judge this one alive by these heartbeats, so a tick that comes late (the event
-loop held) or whose save takes longer than the interval (the database) is logged as a warning:
-heartbeats later than CHAT_STALE_AFTER would have the sweeper end live replies.
+loop held) or whose save takes longer than the interval (the database, or its thread busy) is
+logged as a warning: heartbeats later than CHAT_STALE_AFTER would have the sweeper end live
+replies.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ async def save_once() -> None:
     ended = await in_heartbeat_thread(store.save_progress)(grown, quiet)
     if (took := time.monotonic() - started) > settings.CHAT_CHECKPOINT_INTERVAL:
         log.warning(
-            "checkpoint of %d replies took %.1f s in the database (heartbeats every %.1f s)",
+            "checkpoint of %d replies took %.1f s to save (heartbeats every %.1f s)",
             len(due),
             took,
             heartbeat_interval(),

@@ -120,7 +120,7 @@ async def test_a_checkpoint_held_up_by_the_database_says_so(
     with caplog.at_level(logging.WARNING, logger="chat.replies.checkpoints"):
         await saving
     assert Message.objects.get(pk=feeds[0].reply_id).content == "Hello"  # saved once free
-    [warning] = [r.getMessage() for r in caplog.records if "in the database" in r.getMessage()]
+    [warning] = [r.getMessage() for r in caplog.records if " to save " in r.getMessage()]
     assert warning.startswith("checkpoint of 1 replies took ")
 
 
