@@ -10,11 +10,6 @@ open, 200 heartbeat UPDATEs a second (bench/).
 A reply that turns out to be ended already (stopped through a process that could not reach its
 generation, swept, or deleted) has its generation stopped, through its feed: the checkpointer
 knows feeds, not generations.
-
-Other processes judge this one alive by these heartbeats, so a tick that comes late (the event
-loop held) or whose save takes longer than the interval (the database, or its thread busy) is
-logged as a warning: heartbeats later than CHAT_STALE_AFTER would have the sweeper end live
-replies.
 """
 
 from __future__ import annotations
@@ -69,17 +64,8 @@ def forget(reply_id: int) -> None:
 
 
 async def _run() -> None:
-    loop = asyncio.get_running_loop()
     while state.checkpoints:
-        interval = settings.CHAT_CHECKPOINT_INTERVAL
-        due = loop.time() + interval
-        await asyncio.sleep(interval)
-        if (late := loop.time() - due) > interval:
-            log.warning(
-                "checkpoint %.1f s late: the event loop was held (heartbeats every %.1f s)",
-                late,
-                heartbeat_interval(),
-            )
+        await asyncio.sleep(settings.CHAT_CHECKPOINT_INTERVAL)
         try:
             await save_once()
         except Exception:
@@ -103,15 +89,7 @@ async def save_once() -> None:
         due.append((watched, feed.seq))
     if not due:
         return
-    started = time.monotonic()
     ended = await in_heartbeat_thread(store.save_progress)(grown, quiet)
-    if (took := time.monotonic() - started) > settings.CHAT_CHECKPOINT_INTERVAL:
-        log.warning(
-            "checkpoint of %d replies took %.1f s to save (heartbeats every %.1f s)",
-            len(due),
-            took,
-            heartbeat_interval(),
-        )
     for watched, seq in due:
         reply_id = watched.feed.reply_id
         if state.checkpoints.get(reply_id) is not watched:
