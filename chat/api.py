@@ -155,7 +155,8 @@ def _start_conversation(
 
 @api("GET", "PATCH", "DELETE")
 async def conversation(request: HttpRequest, user: Any, pk: int) -> HttpResponse:
-    # Both run as the sync view they were (chat/apiutil.py: `sync_to_async`).
+    # Both run as the sync view they were, through `sync_to_async` as chat/apiutil.py runs sync
+    # views: in_request_thread would close the request's database connection after each.
     if request.method == "DELETE":
         running = await sync_to_async(_delete_conversation)(user, pk)
         # Their generations are stopped now, wherever they run, not at their next checkpoint
