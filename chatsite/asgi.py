@@ -14,6 +14,7 @@ django_app = ASGIHandler()
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from chat.server.admission import Admission  # noqa: E402
 from chat.server.eventstream import ReplyEventStreams  # noqa: E402
 from chat.server.flow import FlowControl  # noqa: E402
 from chat.server.lifecycle import ProcessServices  # noqa: E402
@@ -21,6 +22,7 @@ from chat.server.threads import RequestThreads  # noqa: E402
 
 site = ASGIStaticFilesHandler(django_app) if settings.CHAT_SERVE_STATIC else django_app
 # Outermost first: FlowControl needs daphne's own `send`; ProcessServices starts the sweeper
-# outside any request's context; a reply's event stream is answered by ReplyEventStreams when
-# it can be, on a request thread like any other request.
-application = FlowControl(ProcessServices(RequestThreads(ReplyEventStreams(site))))
+# outside any request's context; Admission answers CHAT_REQUEST_THREADS requests at a time, in
+# the order they came; a reply's event stream is answered by ReplyEventStreams when it can be,
+# on a request thread like any other request.
+application = FlowControl(ProcessServices(Admission(RequestThreads(ReplyEventStreams(site)))))
