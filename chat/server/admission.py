@@ -6,9 +6,9 @@ reply's first token comes about when the last one's does. `Admission` (an ASGI m
 chatsite/asgi.py) lets CHAT_REQUEST_THREADS requests be answered at a time and queues the rest
 in the order they came, as WSGI workers take requests from their listening socket: in a burst
 the first requests are answered first, and their replies stream while later ones wait. On
-this project's bench, 50 replies started at once reached their median first token about a
-quarter sooner; the last one a fifth later, the earlier replies' streaming now running
-meanwhile (BENCHMARKS.md).
+this project's bench, 50 replies started at once reached their median first token about 30 %
+sooner, and the last one about a tenth later, the earlier replies' streaming now running
+meanwhile; two processes behind one listening socket did worse with it (BENCHMARKS.md).
 
 A request holds its place until its response starts (its headers are sent), or for HOLD_S at
 most: a request that waits that long is waiting on something other than this process's CPU
