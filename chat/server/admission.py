@@ -11,10 +11,10 @@ sooner, and the last one about a tenth later, the earlier replies' streaming now
 meanwhile; two processes behind one listening socket did worse with it (BENCHMARKS.md).
 
 A request holds its place until its response starts (its headers are sent), or for HOLD_S at
-most: a request that waits that long is waiting on something other than this process's CPU
-(a database lock, a password's hash on its thread), and its place goes to the next request
-meanwhile. A reply's event stream and its stop are never queued: a stream is the second half
-of a request already answered, and a stop is what the user waits on.
+most: a request that waits that long is most likely waiting on something other than this
+process's CPU (a database lock, a password's hash on its thread), and its place goes to the
+next request meanwhile. A reply's event stream and its stop are never queued: a stream is the
+second half of a request already answered, and a stop is what the user waits on.
 """
 
 from __future__ import annotations
