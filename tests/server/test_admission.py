@@ -5,19 +5,13 @@ ends, or after the hold time; a reply's event stream and stop are never queued."
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from django.test import override_settings
 
 from chat.server.admission import Admission, Places
-
-
-async def until(condition: Any) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("not within 10 s")
+from tests.support.waiting import until
 
 
 async def test_places_go_in_the_order_they_were_asked_for() -> None:
@@ -34,7 +28,7 @@ async def test_places_go_in_the_order_they_were_asked_for() -> None:
     assert got == []
     for n in range(3):
         places.give_back()
-        await until(lambda n=n: len(got) == n + 1)
+        await until(functools.partial(lambda count: len(got) == count, n + 1))
     assert got == [0, 1, 2]
     await asyncio.gather(*waiting)
     places.give_back()
@@ -96,7 +90,7 @@ def start(handler: Admission, path: str, sent: list[dict[str, Any]]) -> asyncio.
 
 @override_settings(CHAT_REQUEST_THREADS=2)
 async def test_requests_beyond_the_places_wait_until_a_response_starts() -> None:
-    app, sent = App(), []
+    app, sent = App(), list[dict[str, Any]]()
     handler = Admission(app, hold_s=60)
     tasks = [start(handler, f"/api/conversations/{n}/messages", sent) for n in range(4)]
     await until(lambda: len(app.running) == 2)
@@ -122,7 +116,7 @@ async def test_requests_beyond_the_places_wait_until_a_response_starts() -> None
 
 @override_settings(CHAT_REQUEST_THREADS=1)
 async def test_a_request_that_holds_its_place_too_long_lets_the_next_one_in() -> None:
-    app, sent = App(), []
+    app, sent = App(), list[dict[str, Any]]()
     handler = Admission(app, hold_s=0.05)
     slow = start(handler, "/api/conversations/1/messages", sent)
     await until(lambda: len(app.running) == 1)
@@ -138,7 +132,7 @@ async def test_a_request_that_holds_its_place_too_long_lets_the_next_one_in() ->
 
 @override_settings(CHAT_REQUEST_THREADS=1)
 async def test_a_reply_s_stream_and_stop_are_never_queued() -> None:
-    app, sent = App(), []
+    app, sent = App(), list[dict[str, Any]]()
     handler = Admission(app, hold_s=60)
     busy = start(handler, "/api/conversations/1/messages", sent)
     await until(lambda: len(app.running) == 1)

@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from chat.server import threads
 from chat.server.threads import OldestFirst, RequestThreads
+from tests.support.waiting import until
 
 
 def submit_as(executor: OldestFirst, order: tuple[int, int], fn: Any) -> Any:
@@ -79,14 +80,6 @@ def test_shutdown_refuses_new_calls_and_can_cancel_queued_ones() -> None:
     assert queued.cancelled()
     with pytest.raises(RuntimeError):
         executor.submit(lambda: None)
-
-
-async def until(condition: Any) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("not within 10 s")
 
 
 @override_settings(CHAT_REQUEST_THREADS=1)

@@ -3,6 +3,7 @@ database."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -49,3 +50,12 @@ def wait_finished(reply_id: object, timeout: float = 20.0) -> Message:
             return reply
         time.sleep(0.05)
     raise AssertionError(f"reply {reply_id} did not finish within {timeout} s")
+
+
+async def until(condition: Callable[[], object]) -> None:
+    """Wait on the test's event loop until `condition()` is true (10 s at most)."""
+    deadline = time.monotonic() + 10.0
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("not within 10 s")
+        await asyncio.sleep(0.01)
