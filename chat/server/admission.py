@@ -20,7 +20,6 @@ second half of a request already answered, and a stop is what the user waits on.
 from __future__ import annotations
 
 import asyncio
-import collections
 from typing import Any
 
 from django.conf import settings
@@ -30,65 +29,35 @@ from chat.server.threads import FIRST
 HOLD_S = 0.1
 
 
-class Places:
-    """`size` places, handed out in the order they were asked for."""
-
-    def __init__(self, size: int) -> None:
-        self.free = size
-        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    async def take(self) -> None:
-        if self.free > 0 and not self._waiting:
-            self.free -= 1
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.give_back()  # handed over just as the request went away
-            else:
-                self._waiting.remove(waiter)
-            raise
-
-    def give_back(self) -> None:
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self.free += 1
-
-
 class Place:
-    """One request's place: given back once, at whichever comes first of its response's start,
+    """One request's place of `places` (asyncio's semaphore hands them out in the order they
+    were asked for): given back once, at whichever comes first of its response's start,
     `hold_s` and its end."""
 
-    def __init__(self, places: Places, hold_s: float) -> None:
-        self._places: Places | None = places
+    def __init__(self, places: asyncio.Semaphore, hold_s: float) -> None:
+        self._places: asyncio.Semaphore | None = places
         self._timer = asyncio.get_running_loop().call_later(hold_s, self.give_back)
 
     def give_back(self) -> None:
         places, self._places = self._places, None
         if places is not None:
             self._timer.cancel()
-            places.give_back()
+            places.release()
 
 
 class Admission:
     def __init__(self, app: Any, hold_s: float = HOLD_S) -> None:
         self.app = app
         self.hold_s = hold_s
-        self._places: Places | None = None
+        self._places: asyncio.Semaphore | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or FIRST.fullmatch(scope["path"]):
             await self.app(scope, receive, send)
             return
         if self._places is None:  # settings are read at the first request, as RequestThreads does
-            self._places = Places(settings.CHAT_REQUEST_THREADS)
-        await self._places.take()
+            self._places = asyncio.Semaphore(settings.CHAT_REQUEST_THREADS)
+        await self._places.acquire()
         place = Place(self._places, self.hold_s)
 
         async def sending(message: dict[str, Any]) -> None:

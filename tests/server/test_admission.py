@@ -10,56 +10,60 @@ from typing import Any
 
 from django.test import override_settings
 
-from chat.server.admission import Admission, Places
+from chat.server.admission import Admission
 from tests.support.waiting import until
 
 
+def free(places: asyncio.Semaphore) -> int:
+    return places._value  # type: ignore[attr-defined]  (the places not taken)
+
+
 async def test_places_go_in_the_order_they_were_asked_for() -> None:
-    places = Places(1)
-    await places.take()
+    places = asyncio.Semaphore(1)
+    await places.acquire()
     got: list[int] = []
 
     async def wait_for_one(n: int) -> None:
-        await places.take()
+        await places.acquire()
         got.append(n)
 
     waiting = [asyncio.ensure_future(wait_for_one(n)) for n in range(3)]
     await asyncio.sleep(0.01)
     assert got == []
     for n in range(3):
-        places.give_back()
+        places.release()
         await until(functools.partial(lambda count: len(got) == count, n + 1))
     assert got == [0, 1, 2]
     await asyncio.gather(*waiting)
-    places.give_back()
-    assert places.free == 1
+    places.release()
+    assert free(places) == 1
 
 
 async def test_a_request_that_goes_away_while_queued_takes_no_place() -> None:
-    places = Places(1)
-    await places.take()
-    gone = asyncio.ensure_future(places.take())
-    after = asyncio.ensure_future(places.take())
+    places = asyncio.Semaphore(1)
+    await places.acquire()
+    gone = asyncio.ensure_future(places.acquire())
+    after = asyncio.ensure_future(places.acquire())
     await asyncio.sleep(0.01)
     gone.cancel()
     await asyncio.sleep(0.01)
-    places.give_back()  # goes to `after`, not to the request that went away
+    places.release()  # goes to `after`, not to the request that went away
     await asyncio.wait_for(after, 5)
-    places.give_back()
-    assert places.free == 1
+    places.release()
+    assert free(places) == 1
 
 
 async def test_a_place_handed_over_as_its_request_goes_away_is_given_on() -> None:
-    places = Places(1)
-    await places.take()
-    gone = asyncio.ensure_future(places.take())
-    after = asyncio.ensure_future(places.take())
+    places = asyncio.Semaphore(1)
+    await places.acquire()
+    gone = asyncio.ensure_future(places.acquire())
+    after = asyncio.ensure_future(places.acquire())
     await asyncio.sleep(0.01)
-    places.give_back()  # hands the place to `gone`, which is cancelled before it runs
+    places.release()  # hands the place to `gone`, which is cancelled before it runs
     gone.cancel()
     await asyncio.wait_for(after, 5)
-    places.give_back()
-    assert places.free == 1
+    places.release()
+    assert free(places) == 1
 
 
 class App:
@@ -111,7 +115,7 @@ async def test_requests_beyond_the_places_wait_until_a_response_starts() -> None
         app.respond[path].set()
         app.end[path].set()
     await asyncio.wait_for(asyncio.gather(*tasks[1:]), 5)
-    assert handler._places is not None and handler._places.free == 2
+    assert handler._places is not None and free(handler._places) == 2
 
 
 @override_settings(CHAT_REQUEST_THREADS=1)
@@ -127,7 +131,7 @@ async def test_a_request_that_holds_its_place_too_long_lets_the_next_one_in() ->
         app.end[path].set()
     await asyncio.wait_for(asyncio.gather(slow, waiting), 5)
     # Each place went back once: the first's at its hold time, not again at its response.
-    assert handler._places is not None and handler._places.free == 1
+    assert handler._places is not None and free(handler._places) == 1
 
 
 @override_settings(CHAT_REQUEST_THREADS=1)
